@@ -1,0 +1,306 @@
+"""Configuration: a TOML file (or the same structure in code) validated into typed models.
+
+Secrets never sit in the file: a value written "env:NAME" is read from the environment when
+the configuration is loaded, and a missing variable is an error naming the setting.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gatewayhub.errors import ConfigError
+from gatewayhub.health import BreakerSettings, HealthSettings
+from gatewayhub.models import Country, CurrencyCode
+from gatewayhub.money import parse_money_literal
+from gatewayhub.retry import RetryPolicy
+from gatewayhub.routing import Strategy
+
+ENV_PREFIX = "env:"
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GatewayConfig(_Strict):
+    """Where state lives and who the default merchant is."""
+
+    database_url: str = "sqlite:///gatewayhub.db"
+    sqlite_synchronous: str = "NORMAL"
+    merchant: str = Field(default="default", min_length=1, max_length=64)
+    idempotency_lease_seconds: float = Field(default=60.0, gt=0)
+    reconcile_after_seconds: float = Field(default=30.0, gt=0)
+
+
+class RuleWhen(_Strict):
+    """Conditions of a routing rule; all given ones must hold."""
+
+    currencies: list[CurrencyCode] = Field(default_factory=list)
+    methods: list[str] = Field(default_factory=list)
+    brands: list[str] = Field(default_factory=list)
+    countries: list[Country] = Field(default_factory=list)
+    amount_gt: str | None = None
+    amount_lt: str | None = None
+
+    @field_validator("amount_gt", "amount_lt")
+    @classmethod
+    def _money(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_money_literal(value)
+        return value
+
+
+class RuleConfig(_Strict):
+    """`when` these conditions hold, `use` these accounts, in this order."""
+
+    name: str
+    use: list[str] = Field(min_length=1)
+    when: RuleWhen = Field(default_factory=RuleWhen)
+    fallback: bool = False
+
+
+class RoutingConfig(_Strict):
+    """Strategies rank in the order given; rules apply first."""
+
+    strategies: list[Strategy] = Field(default_factory=lambda: [Strategy.PRIORITY], min_length=1)
+    exploration: float = Field(default=0.0, ge=0, le=0.5)
+    rules: list[RuleConfig] = Field(default_factory=list)
+
+
+class HealthConfig(_Strict):
+    """Circuit breaker and approval-rate window settings."""
+
+    consecutive_failures: int = Field(default=5, ge=1)
+    failure_ratio: float = Field(default=0.5, gt=0, le=1)
+    min_calls: int = Field(default=10, ge=1)
+    window: int = Field(default=20, ge=1)
+    open_seconds: float = Field(default=30.0, gt=0)
+    approval_window_seconds: float = Field(default=900.0, gt=0)
+
+    def settings(self) -> HealthSettings:
+        """As the health module's settings."""
+        return HealthSettings(
+            breaker=BreakerSettings(
+                consecutive_failures=self.consecutive_failures,
+                window=self.window,
+                min_calls=self.min_calls,
+                failure_ratio=self.failure_ratio,
+                open_seconds=self.open_seconds,
+            ),
+            window_seconds=self.approval_window_seconds,
+        )
+
+
+class AccountConfig(_Strict):
+    """One provider account: routing facts here, adapter settings under `settings`."""
+
+    type: str
+    enabled: bool = True
+    priority: int = 100
+    weight: int = Field(default=0, ge=0)
+    country: Country | None = None
+    settlement_currencies: list[CurrencyCode] = Field(default_factory=list)
+    currencies: list[CurrencyCode] | None = Field(
+        default=None, description="restrict the currencies the adapter declares"
+    )
+    limits: dict[CurrencyCode, tuple[str, str]] = Field(default_factory=dict)
+    fees: dict[str, Any] = Field(default_factory=dict)
+    settings: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("limits")
+    @classmethod
+    def _limits(cls, limits: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+        for currency, (low, high) in limits.items():
+            lo, hi = parse_money_literal(low), parse_money_literal(high)
+            if lo.currency != currency or hi.currency != currency:
+                raise ValueError(f"limits[{currency}] must be in {currency}")
+            if lo > hi:
+                raise ValueError(f"limits[{currency}]: minimum above maximum")
+        return limits
+
+
+class HubConfig(_Strict):
+    """The whole configuration."""
+
+    gateway: GatewayConfig = Field(default_factory=GatewayConfig)
+    routing: RoutingConfig = Field(default_factory=RoutingConfig)
+    retry: RetryPolicy = Field(default_factory=RetryPolicy)
+    health: HealthConfig = Field(default_factory=HealthConfig)
+    fx: dict[str, Decimal] = Field(default_factory=dict, description='"USD/EUR" = "0.92"')
+    providers: dict[str, AccountConfig] = Field(default_factory=dict)
+
+    @field_validator("fx")
+    @classmethod
+    def _fx(cls, fx: dict[str, Decimal]) -> dict[str, Decimal]:
+        for pair, rate in fx.items():
+            base, _, quote = pair.partition("/")
+            if len(base) != 3 or len(quote) != 3 or rate <= 0:
+                raise ValueError(
+                    f'fx "{pair}" must look like "USD/EUR" = "0.92" with a positive rate'
+                )
+        return fx
+
+    def fx_rates(self) -> dict[tuple[str, str], Decimal]:
+        """Rates by (from, to), inverses included where not given."""
+        rates: dict[tuple[str, str], Decimal] = {}
+        for pair, rate in self.fx.items():
+            base, _, quote = pair.partition("/")
+            rates[(base, quote)] = rate
+            rates.setdefault((quote, base), 1 / rate)
+        return rates
+
+
+def _format_errors(exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(top level)"
+        lines.append(f"  {where}: {error['msg']}")
+    return "\n".join(lines)
+
+
+def parse_config(data: dict[str, Any], source: str = "configuration") -> HubConfig:
+    """Validate a configuration dict; every problem is listed with its location."""
+    try:
+        config = HubConfig.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"{source} is invalid:\n{_format_errors(exc)}") from None
+    for name in config.providers:
+        if not name.replace("_", "").replace("-", "").isalnum():
+            raise ConfigError(
+                f"{source}: provider account name {name!r} may use letters, digits, - and _"
+            )
+    for rule in config.routing.rules:
+        unknown = [a for a in rule.use if a not in config.providers]
+        if unknown:
+            raise ConfigError(
+                f"{source}: routing rule {rule.name!r} uses unknown accounts {unknown}"
+            )
+    return config
+
+
+def load_config(path: str | Path) -> HubConfig:
+    """Read and validate a TOML configuration file."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"configuration file {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path} is not valid TOML: {exc}") from None
+    return parse_config(data, str(path))
+
+
+def resolve_secrets(value: Any, where: str) -> Any:
+    """Replace every "env:NAME" string inside `value` with the variable's value."""
+    if isinstance(value, str) and value.startswith(ENV_PREFIX):
+        name = value[len(ENV_PREFIX) :]
+        resolved = os.environ.get(name)
+        if resolved is None or resolved == "":
+            raise ConfigError(f"{where} reads the environment variable {name}, which is not set")
+        return resolved
+    if isinstance(value, dict):
+        return {k: resolve_secrets(v, f"{where}.{k}") for k, v in value.items()}
+    if isinstance(value, list):
+        return [resolve_secrets(v, f"{where}[{i}]") for i, v in enumerate(value)]
+    return value
+
+
+def default_config() -> HubConfig:
+    """Three local sandbox providers with different currencies and prices: what `Hub()`,
+    `gatewayhub demo` and `gatewayhub serve` use when given no configuration."""
+    return parse_config(
+        {
+            "routing": {"strategies": ["least_cost", "priority"]},
+            "providers": {
+                "sandbox_eu": {
+                    "type": "sandbox",
+                    "priority": 1,
+                    "country": "DE",
+                    "settlement_currencies": ["EUR"],
+                    "fees": {
+                        "percent": "1.4",
+                        "fixed": {"EUR": "0.25 EUR", "GBP": "0.20 GBP"},
+                        "cross_border_percent": "1.5",
+                        "fx_percent": "2",
+                    },
+                    "settings": {
+                        "base_url": "embedded",
+                        "currencies": ["EUR", "GBP", "CHF", "SEK", "DKK", "PLN"],
+                    },
+                },
+                "sandbox_us": {
+                    "type": "sandbox",
+                    "priority": 2,
+                    "country": "US",
+                    "settlement_currencies": ["USD"],
+                    "fees": {
+                        "percent": "2.9",
+                        "fixed": {"USD": "0.30 USD", "CAD": "0.30 CAD"},
+                        "cross_border_percent": "1.5",
+                        "fx_percent": "1",
+                    },
+                    "settings": {
+                        "base_url": "embedded",
+                        "currencies": ["USD", "CAD", "EUR", "GBP", "MXN"],
+                    },
+                },
+                "sandbox_global": {
+                    "type": "sandbox",
+                    "priority": 3,
+                    "country": "SG",
+                    "settlement_currencies": ["USD", "SGD"],
+                    "fees": {
+                        "percent": "2.4",
+                        "fixed": {
+                            "USD": "0.50 USD",
+                            "EUR": "0.45 EUR",
+                            "GBP": "0.40 GBP",
+                            "JPY": "70 JPY",
+                            "KRW": "650 KRW",
+                            "SGD": "0.65 SGD",
+                            "HKD": "3.90 HKD",
+                            "AUD": "0.75 AUD",
+                            "INR": "40 INR",
+                            "CNY": "3.50 CNY",
+                            "KWD": "0.150 KWD",
+                            "BHD": "0.190 BHD",
+                            "JOD": "0.350 JOD",
+                            "AED": "1.80 AED",
+                            "BRL": "2.70 BRL",
+                            "ZAR": "9 ZAR",
+                        },
+                        "cross_border_percent": "1.0",
+                        "fx_percent": "1.5",
+                    },
+                    "settings": {
+                        "base_url": "embedded",
+                        "currencies": [
+                            "USD",
+                            "EUR",
+                            "GBP",
+                            "JPY",
+                            "KRW",
+                            "SGD",
+                            "HKD",
+                            "AUD",
+                            "INR",
+                            "CNY",
+                            "KWD",
+                            "BHD",
+                            "JOD",
+                            "AED",
+                            "BRL",
+                            "ZAR",
+                        ],
+                    },
+                },
+            },
+        },
+        "the built-in sandbox configuration",
+    )

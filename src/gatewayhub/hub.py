@@ -1,0 +1,458 @@
+"""`Hub`: gatewayhub embedded in your own async Python service.
+
+    async with Hub() as hub:                       # three local sandbox providers, SQLite
+        payment = await hub.authorize(amount=1050, currency="EUR",
+                                      payment_method="tok_visa", idempotency_key="order-17")
+        await hub.refund(payment.id, amount=500)
+
+`Hub(config)` takes a `HubConfig`, a path to a TOML file, or nothing (the built-in sandbox
+configuration). This module is the one place where configuration becomes wired objects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import builtins
+import contextlib
+import logging
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+import httpx
+from pydantic import ValidationError
+
+from gatewayhub.clock import Clock, SystemClock
+from gatewayhub.config import HubConfig, default_config, load_config, resolve_secrets
+from gatewayhub.errors import ConfigError, InvalidRequest
+from gatewayhub.fees import CompiledFees
+from gatewayhub.health import LocalHealth
+from gatewayhub.models import (
+    AuthorizeRequest,
+    CaptureRequest,
+    PaymentStatus,
+    RefundRequest,
+    WebhookAck,
+)
+from gatewayhub.money import Money, parse_money_literal
+from gatewayhub.provider import ProviderHTTP
+from gatewayhub.redaction import install_log_redaction
+from gatewayhub.registry import provider_type
+from gatewayhub.routing import (
+    ProviderProfile,
+    RouteDecision,
+    Router,
+    RoutingPolicy,
+    Rule,
+    RuleCondition,
+)
+from gatewayhub.service import PaymentService, ProviderAccount
+from gatewayhub.storage import Database, Store, open_database
+from gatewayhub.views import EventView, PaymentView, RefundView
+from gatewayhub.webhooks.intake import WebhookIntake
+
+log = logging.getLogger("gatewayhub.hub")
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentPage:
+    """One page of payments, newest first; pass `next_cursor` as `before` for the next."""
+
+    items: builtins.list[PaymentView]
+    next_cursor: str | None
+
+
+def _invalid(exc: ValidationError) -> InvalidRequest:
+    first = exc.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or None
+    details = [
+        {"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()
+    ]
+    return InvalidRequest(first["msg"], field=where, details=details)
+
+
+class Hub:
+    """The SDK: one object wiring store, router, health and provider adapters."""
+
+    def __init__(
+        self,
+        config: HubConfig | str | Path | None = None,
+        *,
+        database_url: str | None = None,
+        merchant_id: str | None = None,
+        clock: Clock | None = None,
+        rng: random.Random | None = None,
+        transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
+        background: bool = True,
+    ) -> None:
+        if config is None:
+            config = default_config()
+        elif not isinstance(config, HubConfig):
+            config = load_config(config)
+        if not config.providers:
+            raise ConfigError("no provider accounts are configured ([providers.<name>] tables)")
+        self.config = config
+        self.database_url = database_url or config.gateway.database_url
+        self.merchant_id = merchant_id or config.gateway.merchant
+        self.clock: Clock = clock or SystemClock()
+        self.rng = rng
+        self._transports = dict(transports or {})
+        self._background = background
+        self._clients: list[httpx.AsyncClient] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._wake = asyncio.Event()
+        self._db: Database | None = None
+        self._service: PaymentService | None = None
+        self._intake: WebhookIntake | None = None
+        self.accounts: dict[str, ProviderAccount] = {}
+        # Adapters and settings are validated now, so a bad configuration fails at once,
+        # before any database is created or any provider is called.
+        self._prepared = [self._prepare_account(name) for name in self._enabled()]
+
+    def _enabled(self) -> list[str]:
+        names = [n for n, a in self.config.providers.items() if a.enabled]
+        if not names:
+            raise ConfigError("every provider account is disabled")
+        return names
+
+    def _prepare_account(self, name: str) -> tuple[str, Any, Any]:
+        account = self.config.providers[name]
+        cls = provider_type(account.type)
+        data = resolve_secrets(account.settings, f"providers.{name}.settings")
+        try:
+            settings = cls.Settings.model_validate(data)
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors()
+            )
+            raise ConfigError(f"providers.{name}.settings: {problems}") from None
+        try:
+            cls.default_fees.merged(account.fees)
+        except ValidationError as exc:
+            raise ConfigError(f"providers.{name}.fees: {exc.errors()[0]['msg']}") from None
+        return name, cls, settings
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    async def start(self) -> Self:
+        """Open the database (migrating it), the provider clients and the background workers."""
+        if self._service is not None:
+            return self
+        install_log_redaction()
+        gateway = self.config.gateway
+        options: dict[str, Any] = {}
+        if self.database_url.startswith("sqlite"):
+            options["synchronous"] = gateway.sqlite_synchronous
+        self._db = open_database(self.database_url, **options)
+        await self._db.migrate()
+        fx = self.config.fx_rates()
+        profiles = []
+        for name, cls, settings in self._prepared:
+            account = self.config.providers[name]
+            fees = cls.default_fees.merged(account.fees) if account.fees else cls.default_fees
+            transport = self._transports.get(name) or cls.embedded_transport(
+                settings, deliver_webhook=self._embedded_sink(name), clock=self.clock, fees=fees
+            )
+            client = httpx.AsyncClient(transport=transport, timeout=settings.timeouts.for_httpx())
+            self._clients.append(client)
+            adapter = cls(
+                name,
+                settings,
+                ProviderHTTP(client, account=name, timeouts=settings.timeouts, clock=self.clock),
+            )
+            caps = adapter.capabilities
+            if account.currencies is not None:
+                caps = caps.model_copy(
+                    update={"currencies": caps.currencies & frozenset(account.currencies)}
+                )
+            profile = ProviderProfile(
+                account=name,
+                capabilities=caps,
+                fees=CompiledFees(
+                    fees, account.country, frozenset(account.settlement_currencies), fx
+                ),
+                priority=account.priority,
+                weight=account.weight,
+                limits={
+                    currency: (parse_money_literal(lo).amount, parse_money_literal(hi).amount)
+                    for currency, (lo, hi) in account.limits.items()
+                },
+            )
+            profiles.append(profile)
+            self.accounts[name] = ProviderAccount(adapter, profile)
+        routing = self.config.routing
+        rules = tuple(
+            Rule(
+                name=r.name,
+                when=RuleCondition(
+                    currencies=r.when.currencies,
+                    methods=r.when.methods,
+                    brands=r.when.brands,
+                    countries=r.when.countries,
+                    amount_gt=parse_money_literal(r.when.amount_gt) if r.when.amount_gt else None,
+                    amount_lt=parse_money_literal(r.when.amount_lt) if r.when.amount_lt else None,
+                ),
+                use=tuple(r.use),
+                fallback=r.fallback,
+            )
+            for r in routing.rules
+        )
+        router = Router(
+            profiles,
+            RoutingPolicy(
+                strategies=tuple(routing.strategies),
+                rules=rules,
+                exploration=routing.exploration,
+                fx_rates=fx,
+            ),
+        )
+        self.health = LocalHealth(self.clock, self.config.health.settings())
+        self.store = Store(self._db)
+        self._service = PaymentService(
+            store=self.store,
+            accounts=self.accounts,
+            router=router,
+            health=self.health,
+            policy=self.config.retry,
+            clock=self.clock,
+            rng=self.rng,
+            key_lease=timedelta(seconds=gateway.idempotency_lease_seconds),
+        )
+        self._intake = WebhookIntake(self._service, self.store, self.clock)
+        if self._background:
+            self._tasks.append(asyncio.create_task(self._work_inbox(), name="gatewayhub-inbox"))
+            self._tasks.append(
+                asyncio.create_task(self._work_reconciler(), name="gatewayhub-reconciler")
+            )
+        return self
+
+    async def close(self) -> None:
+        """Stop the workers and release connections."""
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks.clear()
+        for client in self._clients:
+            await client.aclose()
+        self._clients.clear()
+        if self._db is not None:
+            await self._db.close()
+            self._db = None
+        self._service = None
+
+    async def __aenter__(self) -> Self:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.close()
+
+    @property
+    def service(self) -> PaymentService:
+        """The use cases (after `start`)."""
+        if self._service is None:
+            raise RuntimeError(
+                "the hub is not started: use 'async with Hub() as hub' or 'await hub.start()'"
+            )
+        return self._service
+
+    @property
+    def intake(self) -> WebhookIntake:
+        """The provider-webhook intake (after `start`)."""
+        if self._intake is None:
+            raise RuntimeError("the hub is not started")
+        return self._intake
+
+    # -- payments -----------------------------------------------------------------------------
+
+    async def authorize(
+        self,
+        request: AuthorizeRequest | None = None,
+        /,
+        *,
+        idempotency_key: str | None = None,
+        merchant_id: str | None = None,
+        **fields: Any,
+    ) -> PaymentView:
+        """Take a payment: `amount` (minor units), `currency`, `payment_method` (a token, or
+        a dict/`PaymentMethod`), `capture` ("automatic" or "manual"), and optional
+        `reference`, `description`, `customer_country`, `return_url`, `metadata`, `provider`."""
+        if request is None:
+            method = fields.get("payment_method")
+            if isinstance(method, str):
+                fields["payment_method"] = {"token": method}
+            try:
+                request = AuthorizeRequest.model_validate(fields)
+            except ValidationError as exc:
+                raise _invalid(exc) from None
+        payment = await self.service.authorize(
+            merchant_id or self.merchant_id, request, idempotency_key
+        )
+        return PaymentView.of(payment)
+
+    async def capture(
+        self,
+        payment_id: str,
+        amount: int | None = None,
+        *,
+        final: bool = True,
+        idempotency_key: str | None = None,
+        merchant_id: str | None = None,
+    ) -> PaymentView:
+        """Capture the whole authorization, or `amount` of it."""
+        try:
+            request = CaptureRequest(amount=amount, final=final)
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        payment = await self.service.capture(
+            merchant_id or self.merchant_id, payment_id, request, idempotency_key
+        )
+        return PaymentView.of(payment)
+
+    async def void(
+        self, payment_id: str, *, idempotency_key: str | None = None, merchant_id: str | None = None
+    ) -> PaymentView:
+        """Release an uncaptured authorization."""
+        payment = await self.service.void(
+            merchant_id or self.merchant_id, payment_id, idempotency_key
+        )
+        return PaymentView.of(payment)
+
+    async def refund(
+        self,
+        payment_id: str,
+        amount: int | None = None,
+        *,
+        reason: str | None = None,
+        idempotency_key: str | None = None,
+        merchant_id: str | None = None,
+    ) -> RefundView:
+        """Refund everything still refundable, or `amount`."""
+        try:
+            request = RefundRequest(amount=amount, reason=reason)
+        except ValidationError as exc:
+            raise _invalid(exc) from None
+        _, refund = await self.service.refund(
+            merchant_id or self.merchant_id, payment_id, request, idempotency_key
+        )
+        return RefundView.of(refund)
+
+    async def get(self, payment_id: str, *, merchant_id: str | None = None) -> PaymentView:
+        """A payment with its attempts and refunds."""
+        return PaymentView.of(await self.service.get(merchant_id or self.merchant_id, payment_id))
+
+    async def list(
+        self,
+        *,
+        limit: int = 20,
+        before: str | None = None,
+        status: PaymentStatus | str | None = None,
+        provider: str | None = None,
+        currency: str | None = None,
+        created_from: datetime | None = None,
+        created_to: datetime | None = None,
+        merchant_id: str | None = None,
+    ) -> PaymentPage:
+        """Payments, newest first, with optional filters."""
+        if not 1 <= limit <= 100:
+            raise InvalidRequest("must be between 1 and 100", field="limit")
+        payments = await self.store.list_payments(
+            merchant_id or self.merchant_id,
+            limit=limit + 1,
+            before=before,
+            status=PaymentStatus(status) if status else None,
+            provider=provider,
+            currency=currency,
+            created_from=created_from,
+            created_to=created_to,
+        )
+        items = [PaymentView.of(p) for p in payments[:limit]]
+        return PaymentPage(items, items[-1].id if len(payments) > limit else None)
+
+    async def events(
+        self, payment_id: str, *, merchant_id: str | None = None
+    ) -> builtins.list[EventView]:
+        """A payment's history, oldest first."""
+        await self.service.get(merchant_id or self.merchant_id, payment_id)
+        return [EventView.of(e) for e in await self.store.events(payment_id)]
+
+    async def sync(self, payment_id: str, *, merchant_id: str | None = None) -> PaymentView:
+        """Ask the provider about the payment's unresolved attempts and apply the answers."""
+        return PaymentView.of(await self.service.sync(merchant_id or self.merchant_id, payment_id))
+
+    def explain_route(
+        self,
+        request: AuthorizeRequest | None = None,
+        /,
+        **fields: Any,
+    ) -> RouteDecision:
+        """Where a payment would go now and why; nothing is stored or sent."""
+        if request is None:
+            method = fields.get("payment_method", "tok_preview")
+            fields["payment_method"] = {"token": method} if isinstance(method, str) else method
+            try:
+                request = AuthorizeRequest.model_validate(fields)
+            except ValidationError as exc:
+                raise _invalid(exc) from None
+        return self.service.explain(request)
+
+    async def ledger(self, *, merchant_id: str | None = None) -> builtins.list[tuple[str, Money]]:
+        """Ledger balances per account and currency (debits positive)."""
+        rows = await self.store.ledger_balances(merchant_id or self.merchant_id)
+        return [(account, Money(total, currency)) for account, currency, total in rows]
+
+    # -- webhooks and background work ---------------------------------------------------------
+
+    async def handle_webhook(
+        self, account: str, headers: Mapping[str, str], body: bytes
+    ) -> WebhookAck:
+        """Verify and store a provider webhook; it is applied by the inbox worker."""
+        ack, _ = await self.intake.receive(account, headers, body)
+        self._wake.set()
+        return ack
+
+    async def process_webhooks(self) -> int:
+        """Apply stored provider events now (the background worker does this on its own)."""
+        return await self.intake.process()
+
+    async def reconcile(self, older_than: timedelta | None = None) -> int:
+        """Resolve payments whose provider answer is overdue (the worker does this too)."""
+        after = older_than or timedelta(seconds=self.config.gateway.reconcile_after_seconds)
+        return await self.service.reconcile(after)
+
+    def _embedded_sink(self, account: str) -> Any:
+        async def deliver(headers: Mapping[str, str], body: bytes) -> None:
+            await self.handle_webhook(account, headers, body)
+
+        return deliver
+
+    async def _work_inbox(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(1.0):
+                    await self._wake.wait()
+            self._wake.clear()
+            try:
+                while await self.intake.process():
+                    pass
+            except Exception:
+                log.exception("inbox worker failed; retrying")
+
+    async def _work_reconciler(self) -> None:
+        interval = max(1.0, self.config.gateway.reconcile_after_seconds / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.reconcile()
+            except Exception:
+                log.exception("reconciler failed; retrying")

@@ -1,0 +1,1 @@
+"""Webhooks: signature schemes and the intake of provider webhooks."""
