@@ -92,6 +92,7 @@ class _Run:
     """Budgets of one authorization flow."""
 
     deadline: float
+    key: KeyRequest | None = None
     cascades: int = 0
     decline_retries: int = 0
     last_decline: Decline | None = None
@@ -170,6 +171,15 @@ class PaymentService:
             )
         payment.route = decision.to_dict()
         payment.note("payment.routed", now, candidates=decision.accounts, rule=decision.rule)
+        # The first attempt is journaled in the transaction that creates the payment: it is
+        # on disk before the provider hears of it, at the cost of no extra round trip.
+        payment.start_attempt(
+            Operation.AUTHORIZE,
+            decision.candidates[0].account,
+            payment.amount,
+            now,
+            self._attempt_id(),
+        )
         claim = await self.store.create_payment(payment, key, now)
         if claim.outcome is ClaimOutcome.NEW:
             return await self._authorize_flow(payment, request, decision, key)
@@ -186,9 +196,10 @@ class PaymentService:
         decision: RouteDecision | None,
         key: KeyRequest | None,
     ) -> Payment:
-        run = _Run(deadline=self.clock.monotonic() + self.policy.deadline)
-        # A resumed payment may hold an attempt whose answer never reached the database:
-        # settle it with the same provider and the same key before trying anything else.
+        run = _Run(deadline=self.clock.monotonic() + self.policy.deadline, key=key)
+        # Open attempts come first: the one journaled with a new payment, or, on a resumed
+        # payment, one whose answer never reached the database - settled with the same
+        # provider and the same key before anything else is tried.
         for open_attempt in payment.open_attempts(Operation.AUTHORIZE):
             account = self.accounts.get(open_attempt.provider)
             if account is None:
@@ -196,8 +207,10 @@ class PaymentService:
             payment, next_ = await self._authorize_attempt(
                 payment, open_attempt.id, account, request, run
             )
+            while next_ is _Next.RETRY:
+                payment, next_ = await self._new_attempt(payment, account, request, run)
             if next_ is _Next.DONE:
-                return await self._commit(payment, _nothing, key)
+                return payment
         if payment.status is not PaymentStatus.PENDING:
             return await self._commit(payment, _nothing, key)
 
@@ -212,26 +225,28 @@ class PaymentService:
             tried.add(candidate.account)
             account = self.accounts[candidate.account]
             run.decline_retries = 0
-            while True:
-                attempt_id = self._attempt_id()
-                now = self.clock.now()
-                payment = await self._commit(
-                    payment,
-                    lambda p, a=account.name, i=attempt_id, t=now: p.start_attempt(  # type: ignore[misc]
-                        Operation.AUTHORIZE, a, p.amount, t, i
-                    ),
-                )
-                payment, next_ = await self._authorize_attempt(
-                    payment, attempt_id, account, request, run
-                )
-                if next_ is not _Next.RETRY:
-                    break
-            if next_ is _Next.DONE or payment.status is not PaymentStatus.PENDING:
-                return await self._commit(payment, _nothing, key)
+            next_ = _Next.RETRY
+            while next_ is _Next.RETRY:
+                payment, next_ = await self._new_attempt(payment, account, request, run)
+            if next_ is _Next.DONE:
+                return payment
 
         decline = run.last_decline or _NO_PROVIDER
         now = self.clock.now()
         return await self._commit(payment, lambda p: p.fail(decline, now), key)
+
+    async def _new_attempt(
+        self, payment: Payment, account: ProviderAccount, request: AuthorizeRequest, run: _Run
+    ) -> tuple[Payment, _Next]:
+        """Journal a new authorize attempt at `account`, then send it."""
+        attempt_id = self._attempt_id()
+        now = self.clock.now()
+
+        def start(p: Payment) -> None:
+            p.start_attempt(Operation.AUTHORIZE, account.name, p.amount, now, attempt_id)
+
+        payment = await self._commit(payment, start)
+        return await self._authorize_attempt(payment, attempt_id, account, request, run)
 
     async def _authorize_attempt(
         self,
@@ -249,7 +264,9 @@ class PaymentService:
         )
         result: PaymentResult
         if isinstance(outcome, ProviderError):
-            settled = await self._settle_error(payment, attempt_id, account, outcome, tries)
+            settled = await self._settle_error(
+                payment, attempt_id, account, outcome, tries, run.key
+            )
             if isinstance(settled, tuple):
                 return settled
             result = settled
@@ -263,7 +280,7 @@ class PaymentService:
             a.tries = max(a.tries, tries)
             p.record_authorization(a, result, now, fee_for)
 
-        payment = await self._commit(payment, record)
+        payment = await self._commit(payment, record, run.key)
         self._count_outcome(payment, account.name, result)
         attempt = payment.attempt(attempt_id)
         if attempt.status is not AttemptStatus.DECLINED:
@@ -299,7 +316,7 @@ class PaymentService:
             p.note("attempt.declined", now, attempt=attempt_id, reason=verdict.reason)
             p.fail(decline, now)
 
-        return await self._commit(payment, give_up), _Next.DONE
+        return await self._commit(payment, give_up, run.key), _Next.DONE
 
     async def _settle_error(
         self,
@@ -308,6 +325,7 @@ class PaymentService:
         account: ProviderAccount,
         error: ProviderError,
         tries: int,
+        key: KeyRequest | None,
     ) -> PaymentResult | tuple[Payment, _Next]:
         """After a provider error: fail over when nothing moved, look it up otherwise.
 
@@ -327,7 +345,7 @@ class PaymentService:
                     p.record_unknown(a, str(error), now)
                     p.note("attempt.unknown", now, attempt=attempt_id, reason=verdict.reason)
 
-                return await self._commit(payment, unknown), _Next.DONE
+                return await self._commit(payment, unknown, key), _Next.DONE
             reason = "a lookup proved the provider has no such payment: nothing moved"
         else:
             reason = verdict.reason
@@ -769,13 +787,13 @@ class PaymentService:
     async def _commit(self, payment: Payment, step: Step, key: KeyRequest | None = None) -> Payment:
         """Apply `step` and save; on a version conflict reload and apply it again.
 
-        With `key`, the idempotency key's answer is stored in the same transaction, unless
-        the payment still has an unresolved attempt (then the key stays in progress and a
-        retry after its lease resumes the payment)."""
+        With `key`, the idempotency key's answer is stored in the same transaction once the
+        payment has one (it is no longer pending). While it is pending the key stays in
+        progress: a retry after the lease resumes the payment where it stopped."""
         step(payment)
         for _ in range(_SAVE_RETRIES):
             completion = None
-            if key is not None and not payment.open_attempts():
+            if key is not None and payment.status is not PaymentStatus.PENDING:
                 body = PaymentView.of(payment).model_dump(mode="json")
                 completion = KeyCompletion(key.merchant_id, key.key, 200, body)
             try:

@@ -89,7 +89,7 @@ class SQLiteDatabase(Database):
 
         @event.listens_for(self._engine, "connect")
         def _configure(dbapi_connection: Any, _record: Any) -> None:
-            # Let SQLAlchemy's "begin" event decide how transactions start.
+            # The driver must not open transactions on its own: `run` begins them explicitly.
             dbapi_connection.isolation_level = None
             cursor = dbapi_connection.cursor()
             cursor.execute("PRAGMA journal_mode=WAL")
@@ -97,12 +97,6 @@ class SQLiteDatabase(Database):
             cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.close()
-
-        @event.listens_for(self._engine, "begin")
-        def _begin(connection: Connection) -> None:
-            # IMMEDIATE takes the write lock up front, so two processes sharing the file
-            # queue on busy_timeout instead of deadlocking on a read-to-write upgrade.
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
         self._connection: Connection | None = None
 
@@ -112,9 +106,18 @@ class SQLiteDatabase(Database):
         return self._connection
 
     async def run(self, body: Callable[[Connection], T]) -> T:
-        """Run `body` inline in one IMMEDIATE transaction."""
+        """Run `body` inline in one IMMEDIATE transaction.
+
+        IMMEDIATE takes the write lock up front, so two processes sharing the file queue on
+        busy_timeout instead of deadlocking on a read-to-write upgrade. It is emitted here
+        rather than from an engine "begin" listener: any connection-level listener makes
+        SQLAlchemy dispatch events around every statement, a measurable cost per payment.
+        """
         connection = self._conn()
         with connection.begin():
+            # SQLAlchemy's pysqlite dialect begins nothing itself (the driver is in autocommit
+            # mode), so the transaction is opened on the driver connection it then commits.
+            connection.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
             return body(connection)
 
     async def migrate(self) -> None:

@@ -39,6 +39,7 @@ from gatewayhub.storage.schema import (
     refunds,
     webhook_inbox,
 )
+from gatewayhub.storage.statements import HotStatement
 
 
 class VersionConflict(Exception):
@@ -97,21 +98,108 @@ class InboxItem:
     tries: int
 
 
-_ATTEMPT_UPDATE = attempts.update().where(attempts.c.id == sa.bindparam("b_id"))
-_REFUND_UPDATE = refunds.update().where(refunds.c.id == sa.bindparam("b_id"))
-_PAYMENT_UPDATE = payments.update().where(
-    payments.c.id == sa.bindparam("b_id"), payments.c.version == sa.bindparam("b_version")
-)
 _OPEN_ATTEMPTS = (
     AttemptStatus.STARTED.value,
     AttemptStatus.UNKNOWN.value,
     AttemptStatus.PENDING.value,
 )
+_PAYMENT_STATE = (
+    "status",
+    "provider",
+    "provider_reference",
+    "authorized",
+    "captured",
+    "refunded",
+    "fees",
+    "decline_code",
+    "decline_message",
+    "next_action",
+    "updated_at",
+)
+_ATTEMPT_STATE = (
+    "status",
+    "finished_at",
+    "provider_reference",
+    "decline_code",
+    "decision",
+    "provider_code",
+    "message",
+    "tries",
+)
+_REFUND_STATE = ("status", "provider_reference", "decline_code", "updated_at")
+_KEY_WHERE = (idempotency_keys.c.merchant_id == sa.bindparam("b_merchant")) & (
+    idempotency_keys.c.key == sa.bindparam("b_key")
+)
+_KEY_SELECT = sa.select(idempotency_keys).where(_KEY_WHERE).with_for_update()
 
 
-def _insert(conn: Connection, table: sa.Table) -> Any:
-    """The dialect's INSERT, which knows ON CONFLICT DO NOTHING."""
-    return (postgresql if conn.dialect.name == "postgresql" else sqlite).insert(table)
+def _insert(table: sa.Table, skip: tuple[str, ...] = ()) -> HotStatement:
+    """INSERT of every column but `skip` (left to their defaults)."""
+    keys = [c.key for c in table.c if c.key not in skip]
+    return HotStatement(table.insert().inline(), keys)
+
+
+def _insert_or_skip(table: sa.Table, keys: list[str]) -> HotStatement:
+    """INSERT ... ON CONFLICT (`keys`) DO NOTHING, in each dialect's syntax."""
+    columns = [c.key for c in table.c if not (c.primary_key and c.autoincrement is True)]
+    return HotStatement(
+        {
+            "sqlite": sqlite.insert(table).on_conflict_do_nothing(index_elements=keys).inline(),
+            "postgresql": postgresql.insert(table)
+            .on_conflict_do_nothing(index_elements=keys)
+            .inline(),
+        },
+        columns,
+    )
+
+
+_PAYMENT_INSERT = _insert(payments)
+_PAYMENT_UPDATE = HotStatement(
+    payments.update().where(
+        (payments.c.id == sa.bindparam("b_id")) & (payments.c.version == sa.bindparam("b_version"))
+    ),
+    [*_PAYMENT_STATE, "version"],
+)
+_ATTEMPT_INSERT = _insert(attempts)
+_ATTEMPT_UPDATE = HotStatement(
+    attempts.update().where(attempts.c.id == sa.bindparam("b_id")), _ATTEMPT_STATE
+)
+_REFUND_INSERT = _insert(refunds)
+_REFUND_UPDATE = HotStatement(
+    refunds.update().where(refunds.c.id == sa.bindparam("b_id")), _REFUND_STATE
+)
+_EVENT_INSERT = _insert(payment_events, skip=("id",))
+_LEDGER_INSERT = _insert(ledger_entries, skip=("id",))
+_OUTBOX_INSERT = _insert(outbox, skip=("id", "locked_until", "delivered_at"))
+_KEY_CLAIM = HotStatement(
+    {
+        "sqlite": sqlite.insert(idempotency_keys)
+        .on_conflict_do_nothing(index_elements=["merchant_id", "key"])
+        .inline(),
+        "postgresql": postgresql.insert(idempotency_keys)
+        .on_conflict_do_nothing(index_elements=["merchant_id", "key"])
+        .inline(),
+    },
+    [
+        "merchant_id",
+        "key",
+        "operation",
+        "fingerprint",
+        "state",
+        "resource_id",
+        "locked_until",
+        "created_at",
+        "updated_at",
+    ],
+)
+_KEY_LEASE = HotStatement(
+    idempotency_keys.update().where(_KEY_WHERE), ["locked_until", "updated_at"]
+)
+_KEY_COMPLETE = HotStatement(
+    idempotency_keys.update().where(_KEY_WHERE),
+    ["state", "response_status", "response_body", "locked_until", "updated_at"],
+)
+_INBOX_ADD = _insert_or_skip(webhook_inbox, ["account", "event_id"])
 
 
 # -- row mapping ------------------------------------------------------------------------------
@@ -129,7 +217,6 @@ def _payment_values(p: Payment) -> dict[str, Any]:
         "decline_code": p.decline_code,
         "decline_message": p.decline_message,
         "next_action": p.next_action,
-        "route": p.route,
         "updated_at": p.updated_at,
     }
 
@@ -150,6 +237,7 @@ def _payment_row(p: Payment) -> dict[str, Any]:
         "description": p.description,
         "customer_country": p.customer_country,
         "metadata": p.metadata,
+        "route": p.route,  # decided before the payment is stored, never changed after
         "created_at": p.created_at,
         "version": p.version,
         **_payment_values(p),
@@ -274,27 +362,24 @@ def _refund_from(row: Row[Any]) -> Refund:
 
 
 def _claim(conn: Connection, req: KeyRequest, resource_id: str, now: datetime) -> Claim:
-    inserted = conn.execute(
-        _insert(conn, idempotency_keys)
-        .values(
-            merchant_id=req.merchant_id,
-            key=req.key,
-            operation=req.operation,
-            fingerprint=req.fingerprint,
-            state="in_progress",
-            resource_id=resource_id,
-            locked_until=now + req.lease,
-            created_at=now,
-            updated_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=["merchant_id", "key"])
+    inserted = _KEY_CLAIM.execute(
+        conn,
+        {
+            "merchant_id": req.merchant_id,
+            "key": req.key,
+            "operation": req.operation,
+            "fingerprint": req.fingerprint,
+            "state": "in_progress",
+            "resource_id": resource_id,
+            "locked_until": now + req.lease,
+            "created_at": now,
+            "updated_at": now,
+        },
     )
     if inserted.rowcount == 1:
         return Claim(ClaimOutcome.NEW, resource_id)
-    where = (idempotency_keys.c.merchant_id == req.merchant_id) & (
-        idempotency_keys.c.key == req.key
-    )
-    row = conn.execute(sa.select(idempotency_keys).where(where).with_for_update()).one()._mapping
+    where = {"b_merchant": req.merchant_id, "b_key": req.key}
+    row = conn.execute(_KEY_SELECT, where).one()._mapping
     if row["fingerprint"] != req.fingerprint or row["operation"] != req.operation:
         return Claim(ClaimOutcome.CONFLICT, row["resource_id"])
     if row["state"] == "completed":
@@ -303,24 +388,21 @@ def _claim(conn: Connection, req: KeyRequest, resource_id: str, now: datetime) -
         )
     if row["locked_until"] is not None and row["locked_until"] > now:
         return Claim(ClaimOutcome.IN_PROGRESS, row["resource_id"])
-    conn.execute(
-        idempotency_keys.update().where(where).values(locked_until=now + req.lease, updated_at=now)
-    )
+    _KEY_LEASE.execute(conn, {**where, "locked_until": now + req.lease, "updated_at": now})
     return Claim(ClaimOutcome.RESUME, row["resource_id"])
 
 
 def _flush(conn: Connection, p: Payment) -> None:
     ch = p.changes
     if ch.new_attempts:
-        conn.execute(attempts.insert(), [_attempt_row(a) for a in ch.new_attempts])
+        _ATTEMPT_INSERT.executemany(conn, [_attempt_row(a) for a in ch.new_attempts])
     if ch.touched_attempts:
-        conn.execute(
-            _ATTEMPT_UPDATE,
-            [{"b_id": a.id, **_attempt_values(a)} for a in ch.touched_attempts.values()],
+        _ATTEMPT_UPDATE.executemany(
+            conn, [{"b_id": a.id, **_attempt_values(a)} for a in ch.touched_attempts.values()]
         )
     if ch.new_refunds:
-        conn.execute(
-            refunds.insert(),
+        _REFUND_INSERT.executemany(
+            conn,
             [
                 {
                     "id": r.id,
@@ -336,13 +418,12 @@ def _flush(conn: Connection, p: Payment) -> None:
             ],
         )
     if ch.touched_refunds:
-        conn.execute(
-            _REFUND_UPDATE,
-            [{"b_id": r.id, **_refund_values(r)} for r in ch.touched_refunds.values()],
+        _REFUND_UPDATE.executemany(
+            conn, [{"b_id": r.id, **_refund_values(r)} for r in ch.touched_refunds.values()]
         )
     if ch.events:
-        conn.execute(
-            payment_events.insert(),
+        _EVENT_INSERT.executemany(
+            conn,
             [
                 {
                     "payment_id": p.id,
@@ -373,10 +454,10 @@ def _flush(conn: Connection, p: Payment) -> None:
                 }
                 for account, amount in posting.entries
             )
-        conn.execute(ledger_entries.insert(), rows)
+        _LEDGER_INSERT.executemany(conn, rows)
     if ch.outbox:
-        conn.execute(
-            outbox.insert(),
+        _OUTBOX_INSERT.executemany(
+            conn,
             [
                 {
                     "merchant_id": p.merchant_id,
@@ -394,19 +475,17 @@ def _flush(conn: Connection, p: Payment) -> None:
 
 
 def _complete_key(conn: Connection, done: KeyCompletion, now: datetime) -> None:
-    conn.execute(
-        idempotency_keys.update()
-        .where(
-            (idempotency_keys.c.merchant_id == done.merchant_id)
-            & (idempotency_keys.c.key == done.key)
-        )
-        .values(
-            state="completed",
-            response_status=done.status,
-            response_body=done.body,
-            locked_until=None,
-            updated_at=now,
-        )
+    _KEY_COMPLETE.execute(
+        conn,
+        {
+            "b_merchant": done.merchant_id,
+            "b_key": done.key,
+            "state": "completed",
+            "response_status": done.status,
+            "response_body": done.body,
+            "locked_until": None,
+            "updated_at": now,
+        },
     )
 
 
@@ -429,7 +508,7 @@ class Store:
                 claim = _claim(conn, key, payment.id, now)
                 if claim.outcome is not ClaimOutcome.NEW:
                     return claim
-            conn.execute(payments.insert(), _payment_row(payment))
+            _PAYMENT_INSERT.execute(conn, _payment_row(payment))
             _flush(conn, payment)
             return Claim(ClaimOutcome.NEW, payment.id)
 
@@ -442,8 +521,8 @@ class Store:
         """Write the payment and its changes; raise `VersionConflict` if it moved meanwhile."""
 
         def body(conn: Connection) -> None:
-            result = conn.execute(
-                _PAYMENT_UPDATE,
+            result = _PAYMENT_UPDATE.execute(
+                conn,
                 {
                     "b_id": payment.id,
                     "b_version": payment.version,
@@ -682,18 +761,17 @@ class Store:
         def body(conn: Connection) -> list[bool]:
             fresh = []
             for event_id, event_type, text in items:
-                result = conn.execute(
-                    _insert(conn, webhook_inbox)
-                    .values(
-                        account=account,
-                        event_id=event_id,
-                        event_type=event_type[:96],
-                        body=text,
-                        status="pending",
-                        tries=0,
-                        received_at=now,
-                    )
-                    .on_conflict_do_nothing(index_elements=["account", "event_id"])
+                result = _INBOX_ADD.execute(
+                    conn,
+                    {
+                        "account": account,
+                        "event_id": event_id,
+                        "event_type": event_type[:96],
+                        "body": text,
+                        "status": "pending",
+                        "tries": 0,
+                        "received_at": now,
+                    },
                 )
                 fresh.append(result.rowcount == 1)
             return fresh

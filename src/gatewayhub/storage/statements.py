@@ -1,0 +1,109 @@
+"""The writes on a payment's hot path, compiled once per dialect and sent through the driver.
+
+SQLAlchemy builds and compiles these statements (for SQLite and PostgreSQL alike); what is
+skipped is its per-execution machinery - cache-key generation, execution context, result
+setup - which cost ~30 us per statement on the CI machine kind, against ~10 us for the
+statement itself (measured: 64 us per payment-row insert through `Connection.execute`,
+39 us as compiled SQL through `exec_driver_sql`). A payment writes ten statements, so this
+is a quarter of gatewayhub's CPU per authorization. Reads and rare writes stay on the
+ordinary Core API.
+
+Bind values are converted here the way the column types would: JSON columns are encoded
+with `json.dumps`, and on SQLite UTC datetimes are written in SQLAlchemy's own storage format
+("YYYY-MM-DD HH:MM:SS.ffffff"), so rows written either way read back and compare alike.
+"""
+
+from __future__ import annotations
+
+import json
+import operator
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, CursorResult, Dialect
+
+from gatewayhub.storage.schema import UTCDateTime
+
+Convert = Callable[[Any], Any]
+# One encoder for every call: `json.dumps` with non-default separators builds a new one each time.
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+
+def _sqlite_time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not UTC:
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+_json: Convert = _ENCODER.encode
+
+
+class _Plan:
+    """Compiled SQL, and how to turn a parameter mapping into its positional row."""
+
+    __slots__ = ("converts", "pick", "sql")
+
+    def __init__(
+        self, sql: str, names: Sequence[str], converts: Sequence[tuple[int, Convert]]
+    ) -> None:
+        self.sql = sql
+        self.pick = operator.itemgetter(*names)
+        self.converts = tuple(converts)
+
+    def row(self, params: Mapping[str, Any]) -> tuple[Any, ...]:
+        values = self.pick(params)
+        if not self.converts:
+            return values  # type: ignore[no-any-return]
+        out = list(values)
+        for index, convert in self.converts:
+            out[index] = convert(out[index])
+        return tuple(out)
+
+
+class HotStatement:
+    """One INSERT/UPDATE with a fixed set of parameter names, ready for any dialect."""
+
+    __slots__ = ("_keys", "_plans", "_statements")
+
+    def __init__(
+        self, statement: sa.Executable | Mapping[str, sa.Executable], keys: Sequence[str]
+    ) -> None:
+        self._statements = statement
+        self._keys = list(keys)
+        self._plans: dict[str, _Plan] = {}
+
+    def _plan(self, dialect: Dialect) -> _Plan:
+        plan = self._plans.get(dialect.name)
+        if plan is None:
+            statement = (
+                self._statements[dialect.name]
+                if isinstance(self._statements, Mapping)
+                else self._statements
+            )
+            compiled = statement.compile(dialect=dialect, column_keys=self._keys)  # type: ignore[attr-defined]
+            names = compiled.positiontup
+            if not names or len(names) < 2:
+                raise TypeError(f"{dialect.name}: expected two or more positional parameters")
+            converts: list[tuple[int, Convert]] = []
+            for index, name in enumerate(names):
+                kind = compiled.binds[name].type
+                if isinstance(kind, sa.JSON):
+                    converts.append((index, _json))
+                elif isinstance(kind, UTCDateTime) and dialect.name == "sqlite":
+                    converts.append((index, _sqlite_time))
+            plan = self._plans[dialect.name] = _Plan(str(compiled), names, converts)
+        return plan
+
+    def execute(self, conn: Connection, params: Mapping[str, Any]) -> CursorResult[Any]:
+        """Run once; the result's `rowcount` tells how many rows it touched."""
+        plan = self._plan(conn.dialect)
+        return conn.exec_driver_sql(plan.sql, plan.row(params))
+
+    def executemany(self, conn: Connection, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Run once per row, as one driver call."""
+        plan = self._plan(conn.dialect)
+        conn.exec_driver_sql(plan.sql, [plan.row(row) for row in rows])
