@@ -40,7 +40,7 @@ from gatewayhub.health import LocalHealth
 from gatewayhub.hub import Hub
 from gatewayhub.models import PaymentMethodType
 from gatewayhub.provider import Capabilities
-from gatewayhub.routing import ProviderProfile, RoutingPolicy, Router, RouteRequest, Strategy
+from gatewayhub.routing import ProviderProfile, Router, RouteRequest, RoutingPolicy, Strategy
 from gatewayhub.testing import FixedClock
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
+
 import pytest
 
 from gatewayhub.errors import (
@@ -15,6 +18,7 @@ from gatewayhub.errors import (
     NotSent,
     OperationPending,
     OutcomeUnknown,
+    RequestInProgress,
 )
 from gatewayhub.models import (
     AttemptStatus,
@@ -354,3 +358,33 @@ async def test_events_tell_the_story(make_hub: MakeHub) -> None:
     types = [e.type for e in await hub.events(payment.id)]
     assert types[:2] == ["payment.created", "payment.routed"]
     assert "payment.captured" in types
+
+
+async def test_fifty_concurrent_requests_with_one_key_charge_once(make_hub: MakeHub) -> None:
+    hub = await make_hub()
+    results = await asyncio.gather(
+        *(hub.authorize(**EUR_10, idempotency_key="same") for _ in range(50)),
+        return_exceptions=True,
+    )
+    payments = {r.id for r in results if not isinstance(r, BaseException)}
+    errors = [r for r in results if isinstance(r, BaseException)]
+    assert len(payments) == 1
+    assert all(isinstance(e, RequestInProgress) for e in errors)
+    assert fake(hub, "a").charges == 1
+    assert (await hub.authorize(**EUR_10, idempotency_key="same")).id in payments
+
+
+async def test_reconciler_settles_an_unknown_outcome(make_hub: MakeHub, clock: FixedClock) -> None:
+    hub = await make_hub(retry={"tries_per_attempt": 1, "retrieve_tries": 1})
+    a = fake(hub, "a")
+    a.script("authorize", charge_then(OutcomeUnknown("timeout")))
+    a.script("retrieve", OutcomeUnknown("lookup timed out too"))
+    payment = await hub.authorize(**EUR_10)
+    assert payment.status is PaymentStatus.PROCESSING
+    clock.advance(60)
+    assert await hub.reconcile(older_than=timedelta(seconds=30)) == 1
+    payment = await hub.get(payment.id)
+    assert payment.status is PaymentStatus.CAPTURED
+    assert a.charges == 1
+    assert fake(hub, "b").calls == []
+    await assert_books_balance(hub)

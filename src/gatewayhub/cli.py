@@ -22,11 +22,11 @@ app.add_typer(route, name="route")
 console = Console()
 
 
-def _hub(config: str | None, **options: object) -> Hub:
+def _hub(config: str | None, *, database_url: str | None = None, background: bool = True) -> Hub:
     env = EnvSettings()
     path = config or env.config
     loaded = load_config(path) if path else default_config()
-    return Hub(loaded, database_url=env.database_url, **options)  # type: ignore[arg-type]
+    return Hub(loaded, database_url=database_url or env.database_url, background=background)
 
 
 @app.command()
@@ -71,7 +71,7 @@ def explain(
                 f"[bold]{money}[/bold] by {method}" + (f", card from {country}" if country else "")
             )
             for line in decision.explain(fees):
-                console.print(line)
+                console.print(line, soft_wrap=True)
 
     asyncio.run(run())
 

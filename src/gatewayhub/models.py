@@ -141,6 +141,14 @@ def looks_like_card_number(text: str) -> bool:
     return 12 <= len(digits) <= 19 and _luhn_valid(digits)
 
 
+_DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)")
+
+
+def contains_card_number(text: str) -> bool:
+    """True when free text holds a Luhn-valid 12-19 digit run anywhere."""
+    return any(looks_like_card_number(m.group(0)) for m in _DIGIT_RUN.finditer(text))
+
+
 def _country(value: str) -> str:
     if not _COUNTRY.fullmatch(value):
         raise ValueError(f"{value!r} is not an ISO 3166-1 alpha-2 country code like 'DE'")
@@ -220,6 +228,24 @@ class AuthorizeRequest(BaseModel):
         Field(default_factory=dict, max_length=50)
     )
     provider: str | None = Field(default=None, description="pin the payment to one account")
+
+    @field_validator("reference", "description")
+    @classmethod
+    def _no_card_numbers_in_text(cls, text: str | None) -> str | None:
+        if text is not None and contains_card_number(text):
+            raise ValueError("contains what looks like a card number; card data is never stored")
+        return text
+
+    @field_validator("metadata")
+    @classmethod
+    def _no_card_numbers_in_metadata(cls, metadata: dict[str, str]) -> dict[str, str]:
+        for key, value in metadata.items():
+            if contains_card_number(value) or contains_card_number(key):
+                raise ValueError(
+                    f"metadata[{key!r}] looks like it holds a card number; "
+                    "card data is never stored"
+                )
+        return metadata
 
     @property
     def money(self) -> Money:

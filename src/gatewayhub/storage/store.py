@@ -139,14 +139,13 @@ def _insert(table: sa.Table, skip: tuple[str, ...] = ()) -> HotStatement:
     return HotStatement(table.insert().inline(), keys)
 
 
-def _insert_or_skip(table: sa.Table, keys: list[str]) -> HotStatement:
-    """INSERT ... ON CONFLICT (`keys`) DO NOTHING, in each dialect's syntax."""
-    columns = [c.key for c in table.c if not (c.primary_key and c.autoincrement is True)]
+def _insert_or_skip(table: sa.Table, conflict: list[str], columns: list[str]) -> HotStatement:
+    """INSERT `columns` ... ON CONFLICT (`conflict`) DO NOTHING, in each dialect's syntax."""
     return HotStatement(
         {
-            "sqlite": sqlite.insert(table).on_conflict_do_nothing(index_elements=keys).inline(),
+            "sqlite": sqlite.insert(table).on_conflict_do_nothing(index_elements=conflict).inline(),
             "postgresql": postgresql.insert(table)
-            .on_conflict_do_nothing(index_elements=keys)
+            .on_conflict_do_nothing(index_elements=conflict)
             .inline(),
         },
         columns,
@@ -171,15 +170,9 @@ _REFUND_UPDATE = HotStatement(
 _EVENT_INSERT = _insert(payment_events, skip=("id",))
 _LEDGER_INSERT = _insert(ledger_entries, skip=("id",))
 _OUTBOX_INSERT = _insert(outbox, skip=("id", "locked_until", "delivered_at"))
-_KEY_CLAIM = HotStatement(
-    {
-        "sqlite": sqlite.insert(idempotency_keys)
-        .on_conflict_do_nothing(index_elements=["merchant_id", "key"])
-        .inline(),
-        "postgresql": postgresql.insert(idempotency_keys)
-        .on_conflict_do_nothing(index_elements=["merchant_id", "key"])
-        .inline(),
-    },
+_KEY_CLAIM = _insert_or_skip(
+    idempotency_keys,
+    ["merchant_id", "key"],
     [
         "merchant_id",
         "key",
@@ -199,7 +192,11 @@ _KEY_COMPLETE = HotStatement(
     idempotency_keys.update().where(_KEY_WHERE),
     ["state", "response_status", "response_body", "locked_until", "updated_at"],
 )
-_INBOX_ADD = _insert_or_skip(webhook_inbox, ["account", "event_id"])
+_INBOX_ADD = _insert_or_skip(
+    webhook_inbox,
+    ["account", "event_id"],
+    ["account", "event_id", "event_type", "body", "status", "tries", "received_at"],
+)
 
 
 # -- row mapping ------------------------------------------------------------------------------
@@ -646,7 +643,22 @@ class Store:
             if created_to is not None:
                 query = query.where(payments.c.created_at < created_to)
             rows = conn.execute(query.order_by(payments.c.id.desc()).limit(limit))
-            return [_payment_from(r) for r in rows]
+            found = {p.id: p for p in map(_payment_from, rows)}
+            if found:
+                ids = list(found)
+                for row in conn.execute(
+                    sa.select(attempts)
+                    .where(attempts.c.payment_id.in_(ids))
+                    .order_by(attempts.c.seq)
+                ):
+                    found[row.payment_id].attempts.append(_attempt_from(row))
+                for row in conn.execute(
+                    sa.select(refunds)
+                    .where(refunds.c.payment_id.in_(ids))
+                    .order_by(refunds.c.created_at, refunds.c.id)
+                ):
+                    found[row.payment_id].refunds.append(_refund_from(row))
+            return list(found.values())
 
         return await self.db.run(body)
 

@@ -24,6 +24,7 @@ import hashlib
 import json
 import logging
 import random
+import urllib.parse
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -699,8 +700,9 @@ class Emulator:
                 },
                 status_code=404,
             )
-        form = await request.form()
-        if form.get("result") == "fail":
+        # A one-field urlencoded form: the standard library reads it.
+        form = urllib.parse.parse_qs((await request.body()).decode())
+        if form.get("result") == ["fail"]:
             charge.status = "failed"
             charge.failure_code, charge.failure_message = (
                 "authentication_failed",
