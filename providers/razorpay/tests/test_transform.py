@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 from gatewayhub.currencies import EXPONENTS
 from gatewayhub.errors import Decision, DeclineCode
@@ -13,6 +14,8 @@ from gatewayhub.models import EventKind, ProviderStatus, RefundStatus
 from gatewayhub.money import Money
 from gatewayhub_razorpay import transform, wire
 from gatewayhub_razorpay.currencies import SUPPORTED
+
+from .harness import settings
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
 GRACE = timedelta(minutes=12)
@@ -246,3 +249,15 @@ def test_razorpay_exponents_agree_with_iso() -> None:
 def test_notes_may_be_an_empty_array() -> None:
     assert wire.note([], "gatewayhub_key") is None
     assert wire.note({"gatewayhub_key": "k"}, "gatewayhub_key") == "k"
+
+
+def test_settings_refuse_unlisted_currencies_and_inverted_windows() -> None:
+    with pytest.raises(ValidationError):
+        settings(currencies=["INR", "BGN"])  # withdrawn from ISO, listed by Razorpay
+    with pytest.raises(ValidationError):
+        settings(currencies=["INR", "XAU"])
+    with pytest.raises(ValidationError):
+        settings(auto_capture_minutes=60, manual_capture_minutes=30)
+    with pytest.raises(ValidationError):
+        settings(key_id="key_id")  # not rzp_test_... / rzp_live_...
+    assert settings().currencies == ["INR", "JPY", "KWD"]
