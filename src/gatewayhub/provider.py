@@ -302,6 +302,13 @@ class Provider(ABC):
         """Look a payment up; NOT_FOUND only when the provider proves it has none."""
         raise UnsupportedOperation(f"{self.name} has no payment lookup; webhooks settle it")
 
+    async def prepare_webhook(  # noqa: B027 - optional hook, empty by design
+        self, headers: Mapping[str, str], body: bytes
+    ) -> None:
+        """Fetch what `verify_webhook` needs before it runs, e.g. signing keys published at a
+        URL the webhook names (TrueLayer's JWKS). Runs before every verification; most
+        providers need nothing. It must not raise for a bad webhook: `verify_webhook` judges."""
+
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> None:
         """Raise `WebhookVerificationError` unless the raw body is authentic and fresh."""
         raise WebhookVerificationError("unsupported", f"{self.name} does not sign webhooks")

@@ -114,6 +114,7 @@ class WebhookIntake:
         if provider_account is None:
             raise NotFound(f"no provider account {account!r}")
         adapter = provider_account.adapter
+        await adapter.prepare_webhook(headers, body)
         adapter.verify_webhook(headers, body)
         events = list(adapter.parse_webhook(headers, body))
         fresh = await self.store.inbox_add(
