@@ -146,6 +146,20 @@ async def test_timeout_after_charge_is_replayed_never_failed_over(make_hub: Make
     await assert_books_balance(hub)
 
 
+async def test_replays_carry_the_attempt_start_time(make_hub: MakeHub, clock: FixedClock) -> None:
+    # Providers that put an absolute expiry in the body derive it from `started_at`, so a
+    # same-key replay after a back-off must carry the time the attempt began, not "now".
+    hub = await make_hub()
+    a = fake(hub, "a")
+    a.script("authorize", charge_then(OutcomeUnknown("read timeout")))
+    started = clock.now()
+    await hub.authorize(**EUR_10)
+    calls = [call for op, call in a.calls if op == "authorize"]
+    assert len(calls) == 2
+    assert clock.now() > started
+    assert [call.started_at for call in calls] == [started, started]
+
+
 async def test_unknown_outcome_is_looked_up_before_anything_else(make_hub: MakeHub) -> None:
     hub = await make_hub(retry={"tries_per_attempt": 2})
     a = fake(hub, "a")

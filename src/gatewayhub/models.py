@@ -289,6 +289,10 @@ class AuthorizeCall:
     return_url: str | None = None
     customer_country: str | None = None
     metadata: Mapping[str, str] = field(default_factory=dict)
+    # When the attempt was first recorded: the same for every retry and after a restart, so
+    # a provider that wants an absolute order expiry in the body (Alipay, WeChat Pay) can
+    # derive it from this and keep same-key replays byte-identical. None outside the core.
+    started_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -375,6 +375,7 @@ class PaymentService:
             return_url=request.return_url,
             customer_country=request.customer_country,
             metadata=request.metadata,
+            started_at=attempt.started_at,
         )
 
     def _new_payment(self, merchant_id: str, request: AuthorizeRequest) -> Payment:

@@ -1,0 +1,1 @@
+"""gatewayhub's Alipay Open Platform adapter (classic gateway, RSA2)."""
