@@ -3,9 +3,10 @@
 Stripe's OpenAPI document is not carried in ../shared/specs, so the SDK's generated types
 stand in for it:
 
-- every request the adapter builds in these tests is decoded from its form encoding and
-  checked field by field against the SDK's typed parameters (`stripe.params.*Params`
-  TypedDicts): names, nesting, literals, integers and booleans;
+- every request the adapter builds in any of these tests is decoded from its form encoding
+  and checked field by field against the SDK's typed parameters (`stripe.params.*Params`
+  TypedDicts; conftest.py does it on every send, `sdk_params.py` is the checker); the
+  requests below cover each endpoint and option on purpose;
 - every response fixture's fields are checked against the attributes the SDK's resource
   classes declare (PaymentIntent, Charge, Refund, Event, the error object);
 - the Stripe-Version we pin is the one this SDK release pins.
@@ -14,20 +15,14 @@ stand in for it:
 from __future__ import annotations
 
 import json
-import sys
-import types
-import typing
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any, ForwardRef, Literal, NotRequired, Required, Union, get_args, get_origin
-from urllib.parse import parse_qsl
+from typing import Any
 
-import httpx
 import pytest
 import stripe
 from stripe._api_version import _ApiVersion
 from stripe._error_object import ErrorObject
-from stripe._request_options import RequestOptions
 from stripe.params import (
     PaymentIntentCancelParams,
     PaymentIntentCaptureParams,
@@ -36,107 +31,26 @@ from stripe.params import (
     PaymentIntentSearchParams,
     RefundCreateParams,
 )
-from typing_extensions import is_typeddict
 
 from gatewayhub.models import CaptureCall, RefundCall, RetrieveCall, VoidCall
 from gatewayhub.money import Money
+from gatewayhub.provider import ProviderHTTP
 from gatewayhub_stripe.provider import STRIPE_VERSION
 
+from .conftest import _checked_send
 from .harness import FIXTURES, PI_ID, StripeHarness
+from .sdk_params import assert_fits, check, pairs_of, unflatten
 from .test_transform import ATTEMPT_KEY, PAYMENT_ID, authorize_call
 
 FIXTURE_ROOT = Path(__file__).parent / "fixtures"
-OPTIONS = frozenset(RequestOptions.__annotations__)  # client options, never body fields
 
 
 def test_pinned_version_is_the_sdks() -> None:
     assert STRIPE_VERSION == _ApiVersion.CURRENT
 
 
-# -- decoding the form and checking it against a TypedDict ---------------------------------------
-
-
-def unflatten(pairs: list[tuple[str, str]]) -> dict[str, Any]:
-    """`a[b][c]=v` and `a[]=v` back into nested dicts and lists."""
-    root: dict[str, Any] = {}
-    for key, value in pairs:
-        head, *rest = key.replace("]", "").split("[")
-        node: Any = root
-        parts = [head, *rest]
-        for index, part in enumerate(parts):
-            last = index == len(parts) - 1
-            following = "" if last else parts[index + 1]
-            if last:
-                if part == "":
-                    node.append(value)
-                else:
-                    node[part] = value
-                break
-            container: Any = [] if following == "" else {}
-            node = node.setdefault(part, container)
-    return root
-
-
-def resolve(hint: Any, namespace: dict[str, Any]) -> Any:
-    if isinstance(hint, str):
-        return eval(hint, namespace)  # the SDK's own annotations
-    if isinstance(hint, ForwardRef):
-        return eval(hint.__forward_arg__, namespace)
-    return hint
-
-
-def check(value: Any, hint: Any, namespace: dict[str, Any], where: str) -> list[str]:
-    """Problems of a decoded form value against an SDK annotation (empty: it fits)."""
-    hint = resolve(hint, namespace)
-    origin = get_origin(hint)
-    if origin in (NotRequired, Required):
-        return check(value, get_args(hint)[0], namespace, where)
-    if origin in (Union, types.UnionType):
-        options = [check(value, arg, namespace, where) for arg in get_args(hint)]
-        return [] if any(not o for o in options) else [f"{where}: {value!r} fits no variant"]
-    if is_typeddict(hint):
-        if not isinstance(value, dict):
-            return [f"{where}: expected an object"]
-        module = vars(sys.modules[hint.__module__])
-        problems = [
-            f"{where}: missing required {key}"
-            for key in hint.__required_keys__ - OPTIONS
-            if key not in value
-        ]
-        for key, item in value.items():
-            if key in OPTIONS or key not in hint.__annotations__:
-                problems.append(f"{where}.{key}: not a parameter of {hint.__name__}")
-                continue
-            problems += check(item, hint.__annotations__[key], module, f"{where}.{key}")
-        return problems
-    if origin is Literal:
-        allowed = {str(a).lower() if isinstance(a, bool) else str(a) for a in get_args(hint)}
-        fits = isinstance(value, str) and value in allowed
-        return [] if fits else [f"{where}: {value!r} not in {sorted(allowed)}"]
-    if origin in (dict, typing.Dict) or getattr(hint, "__name__", "") == "UntypedStripeObject":  # noqa: UP006
-        return [] if isinstance(value, dict) else [f"{where}: expected an object"]
-    if origin in (list, typing.List):  # noqa: UP006
-        if not isinstance(value, list):
-            return [f"{where}: expected a list"]
-        return [p for item in value for p in check(item, get_args(hint)[0], namespace, where)]
-    if hint is bool:
-        return [] if value in ("true", "false") else [f"{where}: {value!r} is not a boolean"]
-    if hint is int:
-        return [] if value.lstrip("-").isdigit() else [f"{where}: {value!r} is not an integer"]
-    if hint is str:
-        return [] if isinstance(value, str) else [f"{where}: expected a string"]
-    return [f"{where}: cannot check against {hint!r}"]
-
-
-def assert_fits(pairs: list[tuple[str, str]], params: Any) -> dict[str, Any]:
-    body = unflatten(pairs)
-    problems = check(body, params, vars(sys.modules[params.__module__]), params.__name__)
-    assert problems == []
-    return body
-
-
-def pairs_of(request: httpx.Request) -> list[tuple[str, str]]:
-    return parse_qsl(request.content.decode(), keep_blank_values=True)
+def test_every_request_is_checked() -> None:
+    assert ProviderHTTP.send is _checked_send
 
 
 @pytest.fixture
@@ -214,12 +128,10 @@ async def test_lookup_queries_fit_the_sdk(harness: StripeHarness) -> None:
     await harness.provider.retrieve(
         RetrieveCall(PAYMENT_ID, ATTEMPT_KEY, Money(2000, "USD"), PI_ID)
     )
-    assert_fits(
-        list(route.calls.last.request.url.params.multi_items()), PaymentIntentRetrieveParams
-    )
+    assert_fits(pairs_of(route.calls.last.request), PaymentIntentRetrieveParams)
     route = harness.answer("GET", "/v1/payment_intents/search", "retrieve/search_found.json")
     await harness.provider.retrieve(RetrieveCall(PAYMENT_ID, ATTEMPT_KEY, Money(2000, "USD"), None))
-    assert_fits(list(route.calls.last.request.url.params.multi_items()), PaymentIntentSearchParams)
+    assert_fits(pairs_of(route.calls.last.request), PaymentIntentSearchParams)
 
 
 # -- every response fixture ----------------------------------------------------------------------
