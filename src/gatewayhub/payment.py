@@ -712,6 +712,23 @@ class Payment:
                 self.record_void(attempt, result, now)
             elif self.provider is not None:
                 self._book_cancel(self.provider, now)
+            return
+        if event.kind == EventKind.FAILED and self.status in lifecycle.CAPTURABLE:
+            self._fail_modification(event, now)
+
+    def _fail_modification(self, event: ProviderEvent, now: datetime) -> None:
+        """A capture or void the provider accepted ("received") and then refused: the open
+        attempt is declined and the authorization stays as it was, capturable or voidable."""
+        for operation in (Operation.CAPTURE, Operation.VOID):
+            attempt = self._attempt_for(event, operation)
+            if attempt is None or attempt.operation is not operation or not attempt.open:
+                continue
+            decline = event.decline or Decline(
+                DeclineCode.GENERIC_DECLINE, Decision.FINAL, event.raw_type
+            )
+            self._finish(attempt, AttemptStatus.DECLINED, now, decline=decline)
+            self.note(f"{operation.value}.failed", now, attempt=attempt.id, code=decline.code.value)
+            return
 
     def _apply_refund_event(self, event: ProviderEvent, now: datetime) -> None:
         refund = self.refund_by_id(event.refund_id) if event.refund_id else None

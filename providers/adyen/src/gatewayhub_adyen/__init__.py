@@ -1,0 +1,1 @@
+"""gatewayhub's Adyen adapter (Checkout API v71, standard notification webhooks)."""

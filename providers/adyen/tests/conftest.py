@@ -1,0 +1,28 @@
+"""Every request body the Adyen adapter builds in these tests is validated against Adyen's
+OpenAPI document before it is "sent" (see openapi.py)."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from pydantic import BaseModel
+
+from gatewayhub_adyen.provider import AdyenProvider
+
+from . import openapi
+
+_original_post = AdyenProvider._post
+
+
+async def _validated_post(
+    self: AdyenProvider, path: str, body: BaseModel, key: str
+) -> httpx.Response:
+    request_schema, _ = openapi.operation(path)
+    found = openapi.checkout(request_schema, body.model_dump(exclude_none=True))
+    assert found == [], f"{request_schema} does not fit Adyen's spec: {found}"
+    return await _original_post(self, path, body, key)
+
+
+@pytest.fixture(autouse=True)
+def _requests_fit_the_spec(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(AdyenProvider, "_post", _validated_post)

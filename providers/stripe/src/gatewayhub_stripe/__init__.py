@@ -1,0 +1,1 @@
+"""gatewayhub's Stripe adapter (PaymentIntents API, form-encoded v1 endpoints)."""
