@@ -306,6 +306,13 @@ class Provider(ABC):
         """Raise `WebhookVerificationError` unless the raw body is authentic and fresh."""
         raise WebhookVerificationError("unsupported", f"{self.name} does not sign webhooks")
 
+    async def verify_webhook_async(self, headers: Mapping[str, str], body: bytes) -> None:
+        """The check the core runs on every webhook. Adapters whose scheme needs I/O (a
+        signing certificate to fetch, a provider API to ask) override it and use `self.http`;
+        the default is the synchronous `verify_webhook`. May also raise `NotSent` or
+        `OutcomeUnknown` when that I/O failed: nothing is stored and the provider retries."""
+        self.verify_webhook(headers, body)
+
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Sequence[ProviderEvent]:
         """The events in a verified webhook (some providers batch several)."""
         raise WebhookVerificationError("unsupported", f"{self.name} does not send webhooks")
