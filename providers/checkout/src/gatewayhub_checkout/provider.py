@@ -25,7 +25,6 @@ from gatewayhub.models import (
     RetrieveCall,
     VoidCall,
 )
-from gatewayhub.money import MoneyError
 from gatewayhub.provider import (
     Capabilities,
     Provider,
@@ -142,7 +141,7 @@ class CheckoutProvider(Provider):
         payment = self._parse(wire.Payment, response)
         try:
             return transform.payment_result(payment)
-        except MoneyError as exc:
+        except ValueError as exc:  # MoneyError, UnknownCurrency
             # A 2xx we cannot read: the money may have moved.
             raise OutcomeUnknown(
                 f"{self.account}: unreadable amount in Checkout.com answer: {exc}",
