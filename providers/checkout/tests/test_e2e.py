@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -29,6 +30,7 @@ from .harness import (
 
 ACCOUNT = "cko_eu"
 P3 = "pay_y3oqhf46pyzuxjbcn2giaqnb44"  # the payment in authorize/3ds_redirect.json
+SENT: list[dict[str, Any]] = []  # request bodies Checkout.com received, in order
 
 
 @pytest.fixture
@@ -50,16 +52,29 @@ async def hub(database_url: str, clock: FixedClock) -> AsyncIterator[Hub]:
             },
         }
     )
-    async with respx.mock(base_url=BASE, assert_all_called=True) as mock:
+    async with respx.mock(base_url=BASE, assert_all_called=False) as mock:
 
         def created(request: httpx.Request) -> httpx.Response:
             check_request(request)
-            body = json.loads(request.content)
-            assert body["3ds"] == {"enabled": True}
-            assert body["capture"] is True
+            SENT.append(json.loads(request.content))
             return FIXTURES.response("authorize/3ds_redirect.json", 202)
 
+        def accepted(fixture: str) -> object:
+            def respond(request: httpx.Request) -> httpx.Response:
+                check_request(request)
+                SENT.append(json.loads(request.content))
+                return FIXTURES.response(fixture, 202)
+
+            return respond
+
+        SENT.clear()
         mock.post("/payments").mock(side_effect=created)
+        mock.post(f"/payments/{P3}/captures", name="capture").mock(
+            side_effect=accepted("capture/accepted.json")
+        )
+        mock.post(f"/payments/{P3}/refunds", name="refund").mock(
+            side_effect=accepted("refund/accepted.json")
+        )
         hub = Hub(config, clock=clock, background=False)
         await hub.start()
         try:
@@ -86,6 +101,7 @@ async def test_three_ds_payment_settled_by_webhooks(hub: Hub) -> None:
         idempotency_key="order-1001-pay",
     )
     assert view.status is PaymentStatus.REQUIRES_ACTION
+    assert (SENT[0]["3ds"], SENT[0]["capture"]) == ({"enabled": True}, True)
     assert view.provider == ACCOUNT
     assert view.provider_reference == P3
     assert view.next_action is not None
@@ -105,3 +121,31 @@ async def test_three_ds_payment_settled_by_webhooks(hub: Hub) -> None:
     assert sum(e["amount"] for e in entries) == 0
     sales = -sum(e["amount"] for e in entries if e["account"] == "sales")
     assert sales == 6540
+
+
+async def test_manual_capture_and_refund_settled_by_webhooks(hub: Hub) -> None:
+    view = await hub.authorize(amount=6540, currency="USD", payment_method=TOKEN, capture="manual")
+    assert view.status is PaymentStatus.REQUIRES_ACTION
+    assert SENT[0]["capture"] is False
+    await deliver(hub, "payment_approved")
+    assert (await hub.get(view.id)).status is PaymentStatus.AUTHORIZED
+
+    # Checkout.com accepts the capture (202); payment_captured confirms it.
+    accepted = await hub.capture(view.id)
+    assert (accepted.status, accepted.captured) == (PaymentStatus.AUTHORIZED, 0)
+    assert (SENT[1]["amount"], SENT[1]["capture_type"]) == (6540, "Final")
+    await deliver(hub, "payment_captured")
+    assert (await hub.get(view.id)).status is PaymentStatus.CAPTURED
+
+    # The refund is accepted (202) and settled by payment_refunded, matched by its action id.
+    refund = await hub.refund(view.id, 1540)
+    assert refund.status.value == "pending"
+    assert SENT[2]["amount"] == 1540
+    await deliver(hub, "payment_refunded")
+    done = await hub.get(view.id)
+    assert (done.status, done.refunded) == (PaymentStatus.PARTIALLY_REFUNDED, 1540)
+
+    assert await hub.store.unbalanced_transactions() == []
+    entries = await hub.store.ledger_entries(view.id)
+    assert sum(e["amount"] for e in entries) == 0
+    assert sum(e["amount"] for e in entries if e["account"] == "refunds") == 1540

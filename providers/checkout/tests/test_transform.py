@@ -352,6 +352,6 @@ def test_refund_event() -> None:
     assert event.refund_reference == "act_5xjd2zsx5ljeljvcoq3irdjyhi"
     assert event.refund_id == "rfd_01KAVS9W3M0N7R2C5E8T4P6QXA"
     assert event.attempt_key == "7c1d9e34-55b0-5a8f-b2c6-0e4d3f2a1b90"
-    assert event.provider_reference == "pay_mbabizu24mvu3mela5njyhpit4"
+    assert event.provider_reference == "pay_y3oqhf46pyzuxjbcn2giaqnb44"
     assert event.money == Money(1540, "USD")
     assert event.occurred_at == datetime(2026, 11, 25, 9, 30, 12, 15338, tzinfo=UTC)

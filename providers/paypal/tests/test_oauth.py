@@ -69,7 +69,8 @@ async def test_concurrent_callers_share_one_refresh(harness: PayPalHarness) -> N
     harness.token_route.mock(side_effect=slow_token)
     lookups = [asyncio.create_task(look_up(harness)) for _ in range(5)]
     await started.wait()
-    await asyncio.sleep(0)  # let every task reach the lock
+    for _ in range(10):  # let every other task reach the lock and wait on it
+        await asyncio.sleep(0)
     release.set()
     await asyncio.gather(*lookups)
     assert harness.token_route.call_count == 1

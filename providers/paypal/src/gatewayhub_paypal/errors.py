@@ -70,6 +70,8 @@ ISSUES = decline_table(
         "INVALID_PARAMETER_SYNTAX": _INVALID,
         "INVALID_STRING_LENGTH": _INVALID,
         "MALFORMED_REQUEST_JSON": _INVALID,
+        "RETURN_URL_REQUIRED": _INVALID,  # buyer approval needs the payment's return_url
+        "CANCEL_URL_REQUIRED": _INVALID,
         # captures of an authorization
         "AUTHORIZATION_EXPIRED": _INVALID,
         "AUTHORIZATION_VOIDED": _INVALID,

@@ -37,7 +37,6 @@ class AccessTokens:
         self._margin = margin
         self._token: _Token | None = None
         self._lock = asyncio.Lock()
-        self.fetches = 0  # how many tokens were requested (observability, tests)
 
     def _fresh(self) -> str | None:
         token = self._token
@@ -55,7 +54,6 @@ class AccessTokens:
             if value is not None:
                 return value
             answer = await self._fetch()
-            self.fetches += 1
             lifetime = timedelta(seconds=answer.expires_in)
             # A token shorter-lived than twice the margin is still used for half its life.
             early = min(self._margin, lifetime / 2)
