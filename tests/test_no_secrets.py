@@ -52,7 +52,8 @@ TEST_CARDS = {
     "4484070000035519",
     "4012888888881881",
 }
-DIGITS = re.compile(r"(?<![\d.])\d(?:[ -]?\d){11,18}(?![\d.])")
+# A card number stands alone: digits glued to letters are ids ("0VF52814937998046").
+DIGITS = re.compile(r"(?<![\w.])\d(?:[ -]?\d){11,18}(?![\w.])")
 LIVE_SECRETS = re.compile(r"sk_live_[A-Za-z0-9]{8,}|rk_live_[A-Za-z0-9]{8,}|AKIA[0-9A-Z]{16}")
 
 

@@ -141,7 +141,8 @@ def looks_like_card_number(text: str) -> bool:
     return 12 <= len(digits) <= 19 and _luhn_valid(digits)
 
 
-_DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)")
+# Digits glued to letters are identifiers (PayPal's "0VF52814937998046"), not card numbers.
+_DIGIT_RUN = re.compile(r"(?<![\w.])\d(?:[ -]?\d){11,18}(?![\w.])")
 
 
 def contains_card_number(text: str) -> bool:

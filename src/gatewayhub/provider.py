@@ -302,16 +302,16 @@ class Provider(ABC):
         """Look a payment up; NOT_FOUND only when the provider proves it has none."""
         raise UnsupportedOperation(f"{self.name} has no payment lookup; webhooks settle it")
 
-    async def prepare_webhook(  # noqa: B027 - optional hook, empty by design
-        self, headers: Mapping[str, str], body: bytes
-    ) -> None:
-        """Fetch what `verify_webhook` needs before it runs, e.g. signing keys published at a
-        URL the webhook names (TrueLayer's JWKS). Runs before every verification; most
-        providers need nothing. It must not raise for a bad webhook: `verify_webhook` judges."""
-
     def verify_webhook(self, headers: Mapping[str, str], body: bytes) -> None:
         """Raise `WebhookVerificationError` unless the raw body is authentic and fresh."""
         raise WebhookVerificationError("unsupported", f"{self.name} does not sign webhooks")
+
+    async def verify_webhook_async(self, headers: Mapping[str, str], body: bytes) -> None:
+        """The check the core runs on every webhook. Adapters whose scheme needs I/O (a
+        signing certificate to fetch, a provider API to ask) override it and use `self.http`;
+        the default is the synchronous `verify_webhook`. May also raise `NotSent` or
+        `OutcomeUnknown` when that I/O failed: nothing is stored and the provider retries."""
+        self.verify_webhook(headers, body)
 
     def parse_webhook(self, headers: Mapping[str, str], body: bytes) -> Sequence[ProviderEvent]:
         """The events in a verified webhook (some providers batch several)."""

@@ -1,7 +1,8 @@
 """Keep card numbers and credentials out of logs and error messages.
 
 `redact` masks Luhn-valid 12-19 digit runs (keeping BIN and last four, the most PCI DSS
-allows to display), CVC fields, bearer tokens and well-known secret prefixes. Installed as a log
+allows to display), CVC fields, OAuth token and client-secret fields, bearer tokens and
+well-known secret prefixes. Installed as a log
 record factory, it applies to every record of the `gatewayhub*` loggers.
 """
 
@@ -14,6 +15,10 @@ from collections.abc import Mapping
 _DIGIT_RUN = re.compile(r"(?<!\d)\d(?:[ -]?\d){11,18}(?!\d)")
 _CVC_FIELD = re.compile(
     r"""(?ix)("?(?:cvc|cvv|cvv2|cvn|security_?code|card_?verification)"?\s*[:=]\s*"?)\d{3,4}"""
+)
+# OAuth answers and form bodies carry tokens and client secrets as named fields.
+_TOKEN_FIELD = re.compile(
+    r"""(?ix)("?(?:access_token|refresh_token|id_token|client_secret)"?\s*[:=]\s*"?)[^"&\s,}]+"""
 )
 _SECRETS = re.compile(
     r"""(?x)
@@ -57,6 +62,7 @@ def redact(text: str) -> str:
     """`text` with card numbers masked and CVCs and secrets replaced by `[REDACTED]`."""
     text = _DIGIT_RUN.sub(_mask_pan, text)
     text = _CVC_FIELD.sub(lambda m: f"{m.group(1)}***", text)
+    text = _TOKEN_FIELD.sub(lambda m: f"{m.group(1)}[REDACTED]", text)
     return _SECRETS.sub("[REDACTED]", text)
 
 

@@ -64,7 +64,7 @@ def serve_jwks(harness: TrueLayerHarness, url: str, body: bytes = JWKS) -> respx
 
 async def test_t2_verifies_with_the_published_jwks(live: TrueLayerHarness) -> None:
     route = serve_jwks(live, LIVE_JKU)
-    await live.provider.prepare_webhook(T2_HEADERS, T2_BODY)
+    await live.provider.refresh_signing_keys(T2_HEADERS, T2_BODY)
     live.provider.verify_webhook(T2_HEADERS, T2_BODY)
     assert route.call_count == 1
 
@@ -97,7 +97,7 @@ def test_t2_header_names_the_live_jwks() -> None:
 async def test_t2_tampered_body(live: TrueLayerHarness) -> None:
     serve_jwks(live, LIVE_JKU)
     body = T2_BODY.replace(b"example", b"exampl3")
-    await live.provider.prepare_webhook(T2_HEADERS, body)
+    await live.provider.refresh_signing_keys(T2_HEADERS, body)
     with pytest.raises(WebhookVerificationError) as raised:
         live.provider.verify_webhook(T2_HEADERS, body)
     assert raised.value.reason == "bad_signature"
@@ -107,7 +107,7 @@ async def test_t2_on_another_path() -> None:
     other = TrueLayerHarness(environment="live", webhook_path="/webhooks/truelayer")
     other.clock.advance((T2_SENT - other.clock.now()).total_seconds())
     serve_jwks(other, LIVE_JKU)
-    await other.provider.prepare_webhook(T2_HEADERS, T2_BODY)
+    await other.provider.refresh_signing_keys(T2_HEADERS, T2_BODY)
     with pytest.raises(WebhookVerificationError) as raised:
         other.provider.verify_webhook(T2_HEADERS, T2_BODY)
     assert raised.value.reason == "bad_signature"
@@ -117,7 +117,7 @@ async def test_t2_on_another_path() -> None:
 async def test_t2_with_a_changed_signed_header(live: TrueLayerHarness) -> None:
     serve_jwks(live, LIVE_JKU)
     headers = {**T2_HEADERS, "Content-Type": "application/json; charset=utf-8"}
-    await live.provider.prepare_webhook(headers, T2_BODY)
+    await live.provider.refresh_signing_keys(headers, T2_BODY)
     with pytest.raises(WebhookVerificationError) as raised:
         live.provider.verify_webhook(headers, T2_BODY)
     assert raised.value.reason == "bad_signature"
@@ -127,7 +127,7 @@ async def test_t2_jku_not_on_the_allow_list_is_never_fetched() -> None:
     sandbox = TrueLayerHarness(environment="sandbox", webhook_path="/tl-webhook")
     sandbox.clock.advance((T2_SENT - sandbox.clock.now()).total_seconds())
     route = serve_jwks(sandbox, LIVE_JKU)
-    await sandbox.provider.prepare_webhook(T2_HEADERS, T2_BODY)
+    await sandbox.provider.refresh_signing_keys(T2_HEADERS, T2_BODY)
     with pytest.raises(WebhookVerificationError) as raised:
         sandbox.provider.verify_webhook(T2_HEADERS, T2_BODY)
     assert raised.value.reason == "bad_signature"
@@ -142,7 +142,7 @@ async def test_a_configured_allow_list_replaces_the_default() -> None:
     )
     harness.clock.advance((T2_SENT - harness.clock.now()).total_seconds())
     route = serve_jwks(harness, LIVE_JKU)
-    await harness.provider.prepare_webhook(T2_HEADERS, T2_BODY)
+    await harness.provider.refresh_signing_keys(T2_HEADERS, T2_BODY)
     with pytest.raises(WebhookVerificationError):
         harness.provider.verify_webhook(T2_HEADERS, T2_BODY)
     assert route.call_count == 0
@@ -162,7 +162,7 @@ async def test_t2_timestamp_window(now: datetime, accepted: bool) -> None:
     harness = TrueLayerHarness(environment="live", webhook_path="/tl-webhook")
     harness.clock.advance((now - harness.clock.now()).total_seconds())
     serve_jwks(harness, LIVE_JKU)
-    await harness.provider.prepare_webhook(T2_HEADERS, T2_BODY)
+    await harness.provider.refresh_signing_keys(T2_HEADERS, T2_BODY)
     if accepted:
         harness.provider.verify_webhook(T2_HEADERS, T2_BODY)
     else:
@@ -178,14 +178,14 @@ async def test_t2_timestamp_window(now: datetime, accepted: bool) -> None:
 async def test_keys_are_cached(live: TrueLayerHarness) -> None:
     route = serve_jwks(live, LIVE_JKU)
     for _ in range(3):
-        await live.provider.prepare_webhook(T2_HEADERS, T2_BODY)
+        await live.provider.refresh_signing_keys(T2_HEADERS, T2_BODY)
         live.provider.verify_webhook(T2_HEADERS, T2_BODY)
     assert route.call_count == 1
 
 
 async def test_unknown_kid_triggers_one_refresh_then_fails(live: TrueLayerHarness) -> None:
     route = serve_jwks(live, LIVE_JKU)
-    await live.provider.prepare_webhook(T2_HEADERS, T2_BODY)  # first fetch: T2's key
+    await live.provider.refresh_signing_keys(T2_HEADERS, T2_BODY)  # first fetch: T2's key
     stranger = new_key()
     body = FIXTURES.raw("webhooks/payment_executed.json")
     headers = webhook_headers(
@@ -197,14 +197,14 @@ async def test_unknown_kid_triggers_one_refresh_then_fails(live: TrueLayerHarnes
         key=pem(stranger),
     )
     live.clock.advance(61)  # past the minimum interval between fetches
-    await live.provider.prepare_webhook(headers, body)
+    await live.provider.refresh_signing_keys(headers, body)
     assert route.call_count == 2
     with pytest.raises(WebhookVerificationError) as raised:
         live.provider.verify_webhook(headers, body)
     assert raised.value.reason == "bad_signature"
     # a flood of unknown kids does not make us fetch again within the interval
     for _ in range(5):
-        await live.provider.prepare_webhook(headers, body)
+        await live.provider.refresh_signing_keys(headers, body)
     assert route.call_count == 2
 
 
@@ -217,7 +217,7 @@ async def test_a_key_published_later_is_found_by_the_refresh(live: TrueLayerHarn
             httpx.Response(200, json={"keys": [*document["keys"], jwk(rotated, "kid-2")]}),
         ]
     )
-    await live.provider.prepare_webhook(T2_HEADERS, T2_BODY)
+    await live.provider.refresh_signing_keys(T2_HEADERS, T2_BODY)
     body = FIXTURES.raw("webhooks/payment_executed.json")
     headers = webhook_headers(
         body,
@@ -228,18 +228,18 @@ async def test_a_key_published_later_is_found_by_the_refresh(live: TrueLayerHarn
         key=pem(rotated),
     )
     live.clock.advance(120)
-    await live.provider.prepare_webhook(headers, body)
+    await live.provider.refresh_signing_keys(headers, body)
     live.provider.verify_webhook(headers, body)
     assert route.call_count == 2
 
 
 async def test_a_failed_fetch_is_not_retried_at_once(live: TrueLayerHarness) -> None:
     route = live.router.get(LIVE_JKU).mock(return_value=httpx.Response(503))
-    await live.provider.prepare_webhook(T2_HEADERS, T2_BODY)
+    await live.provider.refresh_signing_keys(T2_HEADERS, T2_BODY)
     with pytest.raises(WebhookVerificationError) as raised:
         live.provider.verify_webhook(T2_HEADERS, T2_BODY)
     assert raised.value.reason == "bad_signature"
-    await live.provider.prepare_webhook(T2_HEADERS, T2_BODY)
+    await live.provider.refresh_signing_keys(T2_HEADERS, T2_BODY)
     assert route.call_count == 1
 
 
@@ -260,14 +260,14 @@ async def test_legacy_header_name_and_any_casing(live: TrueLayerHarness) -> None
         "x-tl-webhook-timestamp": "2021-11-29T11:42:55Z",
         "content-type": "application/json",
     }
-    await live.provider.prepare_webhook(headers, T2_BODY)
+    await live.provider.refresh_signing_keys(headers, T2_BODY)
     live.provider.verify_webhook(headers, T2_BODY)
 
 
 async def test_missing_signed_timestamp(live: TrueLayerHarness) -> None:
     serve_jwks(live, LIVE_JKU)
     headers = {k: v for k, v in T2_HEADERS.items() if k != "X-Tl-Webhook-Timestamp"}
-    await live.provider.prepare_webhook(headers, T2_BODY)
+    await live.provider.refresh_signing_keys(headers, T2_BODY)
     with pytest.raises(WebhookVerificationError) as raised:
         live.provider.verify_webhook(headers, T2_BODY)
     assert raised.value.reason == "missing_header"
@@ -280,7 +280,7 @@ async def test_timestamp_must_be_signed(live: TrueLayerHarness) -> None:
     headers = webhook_headers(
         body, "2021-11-29T11:43:00Z", path="/tl-webhook", jku=LIVE_JKU, signed=("Content-Type",)
     )
-    await live.provider.prepare_webhook(headers, body)
+    await live.provider.refresh_signing_keys(headers, body)
     with pytest.raises(WebhookVerificationError) as raised:
         live.provider.verify_webhook(headers, body)
     assert raised.value.reason == "malformed"
@@ -290,7 +290,7 @@ async def test_unparsable_timestamp(live: TrueLayerHarness) -> None:
     serve_jwks(live, LIVE_JKU)
     body = FIXTURES.raw("webhooks/payment_executed.json")
     headers = webhook_headers(body, "yesterday", path="/tl-webhook", jku=LIVE_JKU)
-    await live.provider.prepare_webhook(headers, body)
+    await live.provider.refresh_signing_keys(headers, body)
     with pytest.raises(WebhookVerificationError) as raised:
         live.provider.verify_webhook(headers, body)
     assert raised.value.reason == "malformed"
@@ -302,7 +302,7 @@ async def test_default_path_is_the_gateway_receiver_of_the_account() -> None:
     body = FIXTURES.raw("webhooks/payment_executed.json")
     stamp = harness.clock.now().strftime("%Y-%m-%dT%H:%M:%SZ")
     headers = webhook_headers(body, stamp, path="/v1/webhooks/truelayer/truelayer_test")
-    await harness.provider.prepare_webhook(headers, body)
+    await harness.provider.refresh_signing_keys(headers, body)
     harness.provider.verify_webhook(headers, body)
     assert WEBHOOK_PATH == "/v1/webhooks/truelayer/truelayer_test"
     await harness.client.aclose()

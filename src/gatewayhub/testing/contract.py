@@ -302,8 +302,7 @@ class ProviderContract:
     async def test_webhook_valid(self, harness: ContractHarness) -> None:
         _needs(harness, "valid")
         headers, body = harness.webhook("valid")
-        await harness.provider.prepare_webhook(headers, body)
-        harness.provider.verify_webhook(headers, body)
+        await harness.provider.verify_webhook_async(headers, body)
         events = harness.provider.parse_webhook(headers, body)
         assert events
         assert all(e.event_id for e in events)
@@ -313,21 +312,18 @@ class ProviderContract:
     async def test_webhook_rejected(self, harness: ContractHarness, scenario: str) -> None:
         _needs(harness, scenario)
         headers, body = harness.webhook(scenario)
-        await harness.provider.prepare_webhook(headers, body)
         with pytest.raises(WebhookVerificationError):
-            harness.provider.verify_webhook(headers, body)
+            await harness.provider.verify_webhook_async(headers, body)
 
     async def test_webhook_rotated_secret(self, harness: ContractHarness) -> None:
         _needs(harness, "rotated")
         headers, body = harness.webhook("rotated")
-        await harness.provider.prepare_webhook(headers, body)
-        harness.provider.verify_webhook(headers, body)
+        await harness.provider.verify_webhook_async(headers, body)
 
     async def test_webhook_batched(self, harness: ContractHarness) -> None:
         _needs(harness, "batched")
         headers, body = harness.webhook("batched")
-        await harness.provider.prepare_webhook(headers, body)
-        harness.provider.verify_webhook(headers, body)
+        await harness.provider.verify_webhook_async(headers, body)
         events = harness.provider.parse_webhook(headers, body)
         assert len(events) > 1
         assert len({e.event_id for e in events}) == len(events)
@@ -335,8 +331,7 @@ class ProviderContract:
     async def test_webhook_unknown_type(self, harness: ContractHarness) -> None:
         _needs(harness, "unknown_type")
         headers, body = harness.webhook("unknown_type")
-        await harness.provider.prepare_webhook(headers, body)
-        harness.provider.verify_webhook(headers, body)
+        await harness.provider.verify_webhook_async(headers, body)
         events = harness.provider.parse_webhook(headers, body)
         assert all(e.kind is EventKind.UNHANDLED for e in events)
 

@@ -109,13 +109,13 @@ class WebhookIntake:
         """Verify, parse and store; returns the acknowledgement and how many events were new.
 
         Raises `NotFound` for an unknown account and `WebhookVerificationError` when the
-        signature, timestamp or body does not hold; nothing is stored then."""
+        signature, timestamp or body does not hold (a `ProviderError` when the adapter could
+        not fetch what verification needs); nothing is stored then."""
         provider_account = self.service.accounts.get(account)
         if provider_account is None:
             raise NotFound(f"no provider account {account!r}")
         adapter = provider_account.adapter
-        await adapter.prepare_webhook(headers, body)
-        adapter.verify_webhook(headers, body)
+        await adapter.verify_webhook_async(headers, body)
         events = list(adapter.parse_webhook(headers, body))
         fresh = await self.store.inbox_add(
             account, [(e.event_id, e.raw_type, encode_event(e)) for e in events], self.clock.now()

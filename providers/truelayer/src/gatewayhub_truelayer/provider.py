@@ -323,7 +323,12 @@ class TrueLayerProvider(Provider):
 
     # -- webhooks -----------------------------------------------------------------------------
 
-    async def prepare_webhook(self, headers: Mapping[str, str], body: bytes) -> None:
+    async def verify_webhook_async(self, headers: Mapping[str, str], body: bytes) -> None:
+        """Fetch the signing keys the webhook names when needed, then verify."""
+        await self.refresh_signing_keys(headers, body)
+        self.verify_webhook(headers, body)
+
+    async def refresh_signing_keys(self, headers: Mapping[str, str], body: bytes) -> None:
         """Fetch the JWKS the webhook's `jku` names when it is allowed and the cache lacks
         the `kid` (or is stale); a failed fetch is logged and verification decides."""
         reference = webhooks.key_reference(headers)

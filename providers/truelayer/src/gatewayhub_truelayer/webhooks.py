@@ -3,8 +3,8 @@ its `tl_headers` lists (`X-Tl-Webhook-Timestamp` must be one) and the raw body. 
 names the signing key: `jku` (the JWKS URL; only allow-listed URLs are trusted, by exact
 match) and `kid`. `X-TL-Webhook-Timestamp` must be within the tolerance of now.
 
-Fetching the JWKS is I/O and happens before verification (`TrueLayerProvider.
-prepare_webhook`); verification itself only reads the key cache.
+Fetching the JWKS is I/O and happens first (`TrueLayerProvider.refresh_signing_keys`, run by
+`verify_webhook_async`); verification itself only reads the key cache.
 """
 
 from __future__ import annotations

@@ -1,0 +1,1 @@
+"""gatewayhub's adapter for Checkout.com's Unified Payments API (NAS accounts)."""

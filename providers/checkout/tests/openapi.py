@@ -1,0 +1,112 @@
+"""Checks JSON against a provider's OpenAPI 3.0 document (copied under tests/spec/).
+
+Two checks: the JSON Schema of the named component (jsonschema, draft 4 semantics as in
+OpenAPI 3.0, `$ref`s resolved inside the document), and, for bodies we build, that every
+key we send is declared by the schema: the documents rarely forbid extra properties, and a
+misspelt field would otherwise pass. Discriminated unions (`discriminator.mapping`) are
+followed to the concrete schema.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft4Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT4
+
+
+class OpenAPI:
+    """One OpenAPI document."""
+
+    def __init__(self, path: Path) -> None:
+        self.uri = f"urn:spec:{path.name}"
+        self.document = json.loads(path.read_bytes())
+        resource = Resource.from_contents(self.document, default_specification=DRAFT4)
+        self.registry: Registry[Any] = Registry().with_resource(self.uri, resource)
+        self._resolver = self.registry.resolver(self.uri)
+
+    def ref(self, name: str) -> dict[str, Any]:
+        """A schema that points at components/schemas/`name`."""
+        return {"$ref": f"{self.uri}#/components/schemas/{name}"}
+
+    def errors(self, name: str, instance: Any, *, strict: bool = False) -> list[str]:
+        """Everything wrong with `instance` as a `name`; `strict` adds undeclared keys."""
+        schema = self.ref(name)
+        found = [
+            f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+            for e in Draft4Validator(schema, registry=self.registry).iter_errors(instance)
+        ]
+        if strict:
+            found.extend(self._undeclared(schema, instance, "<root>"))
+        return found
+
+    def check(self, name: str, instance: Any, *, strict: bool = False) -> None:
+        """Raise AssertionError listing every problem of `instance` as a `name`."""
+        problems = self.errors(name, instance, strict=strict)
+        if problems:
+            raise AssertionError(f"not a valid {name}: " + "; ".join(problems))
+
+    # -- undeclared keys -------------------------------------------------------------------
+
+    def _deref(self, schema: dict[str, Any]) -> dict[str, Any]:
+        while "$ref" in schema:
+            ref = schema["$ref"]
+            schema = self._resolver.lookup(self._full(ref)).contents
+        return schema
+
+    def _full(self, ref: str) -> str:
+        return ref if ref.startswith("urn:") else f"{self.uri}{ref}"
+
+    def _concrete(
+        self, schema: dict[str, Any], instance: dict[str, Any], where: str
+    ) -> tuple[dict[str, Any], list[str]]:
+        """The schema a discriminator picks for `instance` (validated against it), or the
+        schema itself."""
+        schema = self._deref(schema)
+        discriminator = schema.get("discriminator")
+        if isinstance(discriminator, dict) and "mapping" in discriminator:
+            chosen = discriminator["mapping"].get(instance.get(discriminator["propertyName"]))
+            if chosen is not None:
+                ref = {"$ref": self._full(chosen)}
+                validator = Draft4Validator(ref, registry=self.registry)
+                problems = [f"{where}: {e.message}" for e in validator.iter_errors(instance)]
+                return self._deref(ref), problems
+        return schema, []
+
+    def _properties(self, schema: dict[str, Any]) -> dict[str, Any] | None:
+        schema = self._deref(schema)
+        if schema.get("additionalProperties") not in (None, False):
+            return None  # free-form map
+        properties: dict[str, Any] | None = None
+        if "properties" in schema:
+            properties = dict(schema["properties"])
+        for part in schema.get("allOf", []):
+            inner = self._properties(part)
+            if inner is not None:
+                properties = {**(properties or {}), **inner}
+        return properties
+
+    def _undeclared(self, schema: dict[str, Any], instance: Any, where: str) -> list[str]:
+        if isinstance(instance, list):
+            items = self._deref(schema).get("items")
+            if not isinstance(items, dict):
+                return []
+            return [
+                problem
+                for index, item in enumerate(instance)
+                for problem in self._undeclared(items, item, f"{where}/{index}")
+            ]
+        if not isinstance(instance, dict):
+            return []
+        schema, problems = self._concrete(schema, instance, where)
+        properties = self._properties(schema)
+        if properties is None:
+            return problems
+        problems += [f"{where}/{key}: not declared" for key in instance if key not in properties]
+        for key, value in instance.items():
+            if key in properties:
+                problems.extend(self._undeclared(properties[key], value, f"{where}/{key}"))
+        return problems
