@@ -218,3 +218,41 @@ def test_money_invariants_hold_under_any_sequence(steps: list[tuple[str, int]]) 
     assert sum(totals.values()) == 0
     assert -totals.get("sales", 0) == p.captured
     assert totals.get("refunds", 0) == p.refunded
+
+
+def test_a_capture_event_with_the_authorization_key_is_an_external_capture() -> None:
+    p = authorized()
+    event = ProviderEvent(
+        "evt_c",
+        EventKind.CAPTURED,
+        "charge.captured",
+        attempt_key=p.attempts[0].key,
+        provider_reference="ref_1",
+        captured=Money(400, "EUR"),
+    )
+    assert p.apply_event(event, NOW, fee) is True
+    assert (p.status, p.captured) == (S.CAPTURED, 400)
+    assert "capture.external" in [e.type for e in p.changes.events]
+
+
+def test_money_reported_for_a_closed_payment_is_a_discrepancy(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    p = payment()
+    attempt = p.start_attempt(Operation.AUTHORIZE, "a", 1000, NOW, "att_1")
+    p.record_authorization(
+        attempt,
+        PaymentResult(
+            ProviderStatus.DECLINED,
+            "ref_1",
+            decline=Decline(DeclineCode.DO_NOT_HONOR, Decision.FINAL, "05"),
+        ),
+        NOW,
+        fee,
+    )
+    p.fail(Decline(DeclineCode.DO_NOT_HONOR, Decision.FINAL, "05"), NOW)
+    late = ProviderEvent("evt_x", EventKind.CAPTURED, "charge.captured", provider_reference="ref_1")
+    p.apply_event(late, NOW, fee)
+    assert p.status is S.FAILED
+    assert "payment.discrepancy" in [e.type for e in p.changes.events]
+    assert "reports charge.captured" in caplog.text

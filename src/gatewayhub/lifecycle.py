@@ -39,7 +39,7 @@ _NEXT: MappingProxyType[S, frozenset[S]] = MappingProxyType(
 TERMINAL = frozenset(status for status, nexts in _NEXT.items() if not nexts)
 CAPTURABLE = frozenset({S.AUTHORIZED, S.PARTIALLY_CAPTURED})
 REFUNDABLE = frozenset({S.PARTIALLY_CAPTURED, S.CAPTURED, S.PARTIALLY_REFUNDED})
-VOIDABLE = frozenset({S.AUTHORIZED})
+VOIDABLE = frozenset({S.AUTHORIZED, S.REQUIRES_ACTION})
 UNSETTLED = frozenset({S.PENDING, S.PROCESSING, S.REQUIRES_ACTION})
 
 

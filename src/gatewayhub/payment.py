@@ -8,6 +8,7 @@ webhook that confirms what the response already said changes nothing.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -32,6 +33,7 @@ from gatewayhub.models import (
 )
 from gatewayhub.money import Money
 
+log = logging.getLogger("gatewayhub.payment")
 S = PaymentStatus
 OPEN_ATTEMPT = frozenset({AttemptStatus.STARTED, AttemptStatus.UNKNOWN, AttemptStatus.PENDING})
 _SETTLED_ATTEMPT = frozenset(
@@ -231,6 +233,16 @@ class Payment:
             a for a in self.attempts if a.open and (operation is None or a.operation == operation)
         ]
 
+    def unsettled_attempts(self) -> list[Attempt]:
+        """Open attempts, and an authorization still waiting for the customer: what a lookup
+        at the provider can settle."""
+        return [
+            a
+            for a in self.attempts
+            if a.open
+            or (a.status is AttemptStatus.REQUIRES_ACTION and self.status is S.REQUIRES_ACTION)
+        ]
+
     @property
     def pending_refund_total(self) -> int:
         """Refunds asked for but not yet settled (reserved against the captured amount)."""
@@ -413,7 +425,8 @@ class Payment:
         return amount
 
     def check_void(self) -> None:
-        """Raise `InvalidState` unless the authorization can be released."""
+        """Raise `InvalidState` unless the authorization can be released (or the order the
+        customer has not completed yet can be closed)."""
         if self.status not in lifecycle.VOIDABLE:
             raise InvalidState(f"cannot void a payment that is {self.status.value}")
         self._check_no_open_operation()
@@ -484,6 +497,16 @@ class Payment:
         held = self.authorized - self.captured
         if held and self.status == S.AUTHORIZED:
             self.changes.postings.append(ledger.release(provider, self.currency, held))
+        for attempt in self.attempts:
+            # An order the customer never completed is closed with the payment.
+            if (
+                attempt.operation is Operation.AUTHORIZE
+                and attempt.status is AttemptStatus.REQUIRES_ACTION
+            ):
+                canceled = Decline(
+                    DeclineCode.GENERIC_DECLINE, Decision.FINAL, "canceled", "canceled"
+                )
+                self._finish(attempt, AttemptStatus.DECLINED, now, decline=canceled)
         self.next_action = None
         self._move(S.CANCELED, now)
 
@@ -576,7 +599,7 @@ class Payment:
         self, attempt: Attempt, result: PaymentResult, now: datetime, fee_for: FeeFor
     ) -> None:
         """Settle an open attempt with what a lookup at its provider found."""
-        if not attempt.open:
+        if attempt not in self.unsettled_attempts():
             return
         self.note("payment.synced", now, attempt=attempt.id, provider_status=result.status.value)
         if attempt.operation is Operation.AUTHORIZE:
@@ -640,7 +663,9 @@ class Payment:
     def _attempt_for(self, event: ProviderEvent, operation: Operation) -> Attempt | None:
         if event.attempt_key:
             attempt = self.attempt_by_key(event.attempt_key)
-            if attempt is not None:
+            # A key naming another operation's attempt (a capture event that carries the
+            # authorization's key) says nothing about this operation's attempts.
+            if attempt is not None and attempt.operation is operation:
                 return attempt
         candidates = [a for a in self.attempts if a.operation == operation]
         if event.provider_reference:
@@ -715,6 +740,27 @@ class Payment:
             return
         if event.kind == EventKind.FAILED and self.status in lifecycle.CAPTURABLE:
             self._fail_modification(event, now)
+            return
+        if event.kind in (EventKind.AUTHORIZED, EventKind.CAPTURED) and self.status in (
+            S.FAILED,
+            S.CANCELED,
+        ):
+            # The provider reports money taken for a payment we closed: never drop that.
+            log.error(
+                "payment %s is %s but %s reports %s (event %s)",
+                self.id,
+                self.status.value,
+                self.provider,
+                event.raw_type,
+                event.event_id,
+            )
+            self.note(
+                "payment.discrepancy",
+                now,
+                event=event.event_id,
+                provider_status=event.raw_type,
+                payment_status=self.status.value,
+            )
 
     def _fail_modification(self, event: ProviderEvent, now: datetime) -> None:
         """A capture or void the provider accepted ("received") and then refused: the open

@@ -484,7 +484,13 @@ class PaymentService:
             account = self._account_of(payment)
             if not account.adapter.capabilities.void:
                 raise InvalidState(f"{account.name} cannot void; capture and refund instead")
-            held = payment.authorized - payment.captured
+            # An authorization releases what it holds; an order still waiting for the
+            # customer is closed for its whole amount.
+            held = (
+                payment.authorized - payment.captured
+                if payment.status is PaymentStatus.AUTHORIZED
+                else payment.amount
+            )
             attempt_id = self._attempt_id()
             now = self.clock.now()
 
@@ -659,7 +665,7 @@ class PaymentService:
     async def sync(self, merchant_id: str | None, payment_id: str) -> Payment:
         """Ask the provider about every unresolved attempt of a payment and apply the answers."""
         payment = await self.get(merchant_id, payment_id)
-        for attempt in payment.open_attempts():
+        for attempt in payment.unsettled_attempts():
             account = self.accounts.get(attempt.provider)
             if account is None:
                 continue
@@ -697,10 +703,16 @@ class PaymentService:
         return changed[0]
 
     async def reconcile(
-        self, older_than: timedelta = timedelta(seconds=30), limit: int = 100
+        self,
+        older_than: timedelta = timedelta(seconds=30),
+        waiting_older_than: timedelta = timedelta(minutes=10),
+        limit: int = 100,
     ) -> int:
-        """Sync payments whose attempts stayed open longer than `older_than`; returns how many."""
-        ids = await self.store.unresolved(self.clock.now() - older_than, limit)
+        """Sync payments whose attempts stayed open longer than `older_than`, or which waited
+        for the customer longer than `waiting_older_than` (a completed redirect whose webhook
+        never came); returns how many were looked at."""
+        now = self.clock.now()
+        ids = await self.store.unresolved(now - older_than, now - waiting_older_than, limit)
         for payment_id in ids:
             try:
                 await self.sync(None, payment_id)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -274,3 +275,37 @@ async def test_forged_webhook_is_refused(sandboxes: Build) -> None:
     headers = sign_headers("whsec_" + "Zm9yZ2Vk" * 4, "evt_forged", 0, body)
     with pytest.raises(WebhookVerificationError):
         await hub.handle_webhook("first", headers, body)
+
+
+async def test_sync_settles_a_completed_challenge_without_its_webhook(sandboxes: Build) -> None:
+    hub, sims = await sandboxes()
+    payment = await hub.authorize(amount=4200, currency="EUR", payment_method=cards.THREE_DS)
+    sims["first"].deliver = None  # the webhook never arrives
+    await sims["first"].complete_challenge(str(payment.provider_reference))
+    payment = await hub.sync(payment.id)
+    assert (payment.status, payment.captured) == (PaymentStatus.CAPTURED, 4200)
+    await books_balance(hub)
+
+
+async def test_reconciler_looks_at_long_waiting_challenges(
+    sandboxes: Build, clock: FixedClock
+) -> None:
+    hub, sims = await sandboxes()
+    payment = await hub.authorize(amount=4200, currency="EUR", payment_method=cards.THREE_DS)
+    sims["first"].deliver = None
+    await sims["first"].complete_challenge(str(payment.provider_reference))
+    assert await hub.service.reconcile(waiting_older_than=timedelta(minutes=10)) == 0
+    clock.advance(11 * 60)
+    assert await hub.service.reconcile(waiting_older_than=timedelta(minutes=10)) == 1
+    assert (await hub.get(payment.id)).status is PaymentStatus.CAPTURED
+
+
+async def test_an_unfinished_challenge_can_be_canceled(sandboxes: Build) -> None:
+    hub, sims = await sandboxes()
+    payment = await hub.authorize(amount=4200, currency="EUR", payment_method=cards.THREE_DS)
+    payment = await hub.void(payment.id)
+    assert payment.status is PaymentStatus.CANCELED
+    assert payment.next_action is None
+    assert [a.status for a in payment.attempts] == [AttemptStatus.DECLINED, AttemptStatus.SUCCEEDED]
+    assert sims["first"].charges[str(payment.provider_reference)].status == "canceled"
+    assert await hub.ledger() == []

@@ -678,13 +678,22 @@ class Store:
 
         return await self.db.run(body)
 
-    async def unresolved(self, older_than: datetime, limit: int = 100) -> list[str]:
-        """Payments with an attempt still open since before `older_than` (for reconciliation)."""
+    async def unresolved(
+        self, older_than: datetime, waiting_older_than: datetime, limit: int = 100
+    ) -> list[str]:
+        """Payments with an attempt open since before `older_than`, or waiting for the
+        customer since before `waiting_older_than` (for reconciliation)."""
 
         def body(conn: Connection) -> list[str]:
             rows = conn.execute(
                 sa.select(attempts.c.payment_id)
-                .where(attempts.c.status.in_(_OPEN_ATTEMPTS) & (attempts.c.started_at < older_than))
+                .where(
+                    (attempts.c.status.in_(_OPEN_ATTEMPTS) & (attempts.c.started_at < older_than))
+                    | (
+                        (attempts.c.status == AttemptStatus.REQUIRES_ACTION.value)
+                        & (attempts.c.started_at < waiting_older_than)
+                    )
+                )
                 .group_by(attempts.c.payment_id)
                 .order_by(sa.func.min(attempts.c.started_at))
                 .limit(limit)

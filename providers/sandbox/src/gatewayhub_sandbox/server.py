@@ -588,7 +588,7 @@ class Emulator:
         charge = self._find(charge_id)
         if charge is None:
             return _error(404, "invalid_request_error", "resource_missing", "No such charge.")
-        if charge.status != "authorized":
+        if charge.status not in ("authorized", "requires_action"):
             return _error(
                 400,
                 "invalid_request_error",
@@ -596,6 +596,7 @@ class Emulator:
                 f"This charge is {charge.status} and cannot be voided.",
             )
         charge.status = "canceled"
+        charge.next_action = None
         self._emit("charge.canceled", charge.wire(), key)
         return self._stored(200, charge.wire())
 
