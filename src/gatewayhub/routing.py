@@ -11,6 +11,7 @@ order given, and ties fall through to the next key, then to priority and account
 
 from __future__ import annotations
 
+import operator
 import zlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -194,7 +195,10 @@ class Candidate:
     rule: str | None = None
     explored: bool = False
     split_arm: bool = False
-    fee_text: str = ""
+    # Sort keys, one per strategy, so ranking is one C-level sort whatever the composition.
+    value_key: float = 0.0
+    rate_key: float = 0.0
+    split_key: int = 0
 
 
 @dataclass(slots=True)
@@ -288,7 +292,16 @@ class Router:
             unknown = [a for a in rule.use if a not in self.by_account]
             if unknown:
                 raise ValueError(f"rule {rule.name!r} uses unknown accounts: {', '.join(unknown)}")
-        self._total_weight = sum(p.weight for p in self.profiles)
+        fields = {
+            Strategy.PRIORITY: "priority",
+            Strategy.LEAST_COST: "fee",
+            Strategy.SUCCESS_RATE: "rate_key",
+            Strategy.EXPECTED_VALUE: "value_key",
+            Strategy.VOLUME_SPLIT: "split_key",
+        }
+        self._sort_key = operator.attrgetter(
+            *(fields[s] for s in policy.strategies), "priority", "account"
+        )
 
     def route(self, req: RouteRequest, health: HealthView) -> RouteDecision:
         """Rank the accounts that can take `req`."""
@@ -354,14 +367,16 @@ class Router:
     ) -> Candidate:
         fee = p.fees.estimate(req.amount, req.currency, req.method, req.issuer_country)
         approval, observations = health.approval(p.account, segment)
+        value = approval * (req.amount - fee)
         return Candidate(
             account=p.account,
             fee=fee,
             approval=approval,
             observations=observations,
-            expected_value=approval * (req.amount - fee),
+            expected_value=value,
             priority=p.priority,
             rule=rule.name if rule else None,
+            value_key=-value,
         )
 
     def _rank(self, candidates: list[Candidate], req: RouteRequest) -> list[Candidate]:
@@ -375,28 +390,16 @@ class Router:
         arm: str | None = None
         if Strategy.VOLUME_SPLIT in strategies:
             arm = self._split_arm(candidates, req.payment_id)
-        bucket = policy.success_rate_bucket or 1e-9
-
-        def key(c: Candidate) -> tuple[float, ...]:
-            parts: list[float] = []
-            for strategy in strategies:
-                if strategy is Strategy.PRIORITY:
-                    parts.append(c.priority)
-                elif strategy is Strategy.LEAST_COST:
-                    parts.append(c.fee)
-                elif strategy is Strategy.SUCCESS_RATE:
-                    if explore:
-                        parts.append(_unit_hash(req.payment_id + c.account))
-                    else:
-                        parts.append(-int(c.approval / bucket))
-                elif strategy is Strategy.EXPECTED_VALUE:
-                    parts.append(-c.expected_value)
-                else:
-                    parts.append(0 if c.account == arm else 1)
-            parts.append(c.priority)
-            return tuple(parts)
-
-        ranked = sorted(candidates, key=lambda c: (key(c), c.account))
+        if Strategy.SUCCESS_RATE in strategies:
+            bucket = policy.success_rate_bucket or 1e-9
+            for c in candidates:
+                c.rate_key = (
+                    _unit_hash(req.payment_id + c.account) if explore else -int(c.approval / bucket)
+                )
+        if arm is not None:
+            for c in candidates:
+                c.split_key = 0 if c.account == arm else 1
+        ranked = sorted(candidates, key=self._sort_key)
         if explore:
             ranked[0].explored = True
         if arm is not None:
