@@ -1,0 +1,77 @@
+"""The vectorized engine: market, ranking, attempts and billing, chunk by chunk.
+
+for each chunk of payments (bounded memory):
+    market matrices (eligibility, fees, approval, availability, draws)   once
+    for each strategy: rank (as Router.route) -> attempts (as retry.decide)
+for each strategy: bill (volume tiers, refunds, net revenue)
+summarize (exact integer sums, converted once per currency)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from gatewayhub.simulation.aggregate import summarize
+from gatewayhub.simulation.attempts import Outcomes, run_attempts
+from gatewayhub.simulation.billing import bill
+from gatewayhub.simulation.market import Market
+from gatewayhub.simulation.ranking import rank
+from gatewayhub.simulation.result import SimulationResult
+from gatewayhub.simulation.scenario import Plan
+from gatewayhub.simulation.transactions import Transactions
+
+ProgressCallback = Callable[[int, int, str], None]
+"""Called as (steps done, total steps, what is being done)."""
+
+CHUNK = 131_072
+
+
+def max_attempts(plan: Plan) -> int:
+    """The most providers any strategy may try for one payment."""
+    return min(len(plan.accounts), max(s.retry.max_providers for s in plan.strategies))
+
+
+def route_all(
+    plan: Plan,
+    txns: Transactions,
+    seed: int,
+    *,
+    chunk_size: int = CHUNK,
+    progress: ProgressCallback | None = None,
+) -> dict[str, Outcomes]:
+    """Per strategy, the outcome of every payment (before billing)."""
+    market = Market(plan, txns, seed, max_attempts(plan))
+    n = len(txns)
+    outcomes = {s.name: Outcomes.empty(n) for s in plan.strategies}
+    chunks = max(1, -(-n // chunk_size))
+    steps = chunks * len(plan.strategies)
+    done = 0
+    for start in range(0, n, chunk_size):
+        chunk = market.chunk(start, min(start + chunk_size, n))
+        for strategy in plan.strategies:
+            ranking = rank(strategy.router, market, chunk)
+            run_attempts(market, chunk, ranking, strategy.retry, outcomes[strategy.name])
+            done += 1
+            if progress is not None:
+                progress(done, steps, strategy.name)
+    return outcomes
+
+
+def run(
+    plan: Plan,
+    txns: Transactions,
+    seed: int = 0,
+    *,
+    chunk_size: int = CHUNK,
+    progress: ProgressCallback | None = None,
+    keep_outcomes: bool = False,
+) -> SimulationResult:
+    """Simulate every strategy of `plan` over `txns`."""
+    outcomes = route_all(plan, txns, seed, chunk_size=chunk_size, progress=progress)
+    notes = list(txns.notes)
+    for strategy in plan.strategies:
+        bill(plan, txns, outcomes[strategy.name], seed, notes)
+    result = summarize(plan, txns, outcomes, seed, notes)
+    if keep_outcomes:
+        result.outcomes = outcomes
+    return result
