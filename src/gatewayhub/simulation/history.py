@@ -266,7 +266,11 @@ class _RowParser:
             try:
                 amount = _amount(row, currency)
             except (ValueError, TypeError, MoneyError) as exc:
-                name = "amount_minor" if row.get("amount_minor") not in (None, "") else "amount"
+                only_minor = row.get("amount") in (None, "") and row.get("amount_minor") not in (
+                    None,
+                    "",
+                )
+                name = "amount_minor" if only_minor else "amount"
                 errors.append(RowError(line, name, str(exc)))
         method = field_value("method", _method) or PaymentMethodType.CARD
         brand = field_value("card_brand", _brand)
