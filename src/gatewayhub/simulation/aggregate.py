@@ -7,7 +7,7 @@ currency with Decimal and rounded half-up to its minor unit, and converted sums 
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -61,19 +61,41 @@ class Converter:
         return sum(self.convert(int(v), c) for v, c in zip(sums.tolist(), currencies, strict=True))
 
 
+_SPLIT = 26  # bits in the low part of a split value
+_EXACT_VALUE = 2**40  # |value| below this: both parts' sums stay exact in float64
+_EXACT_ROWS = 2**30
+
+
 def group_sums(key: I64, size: int, *values: I64) -> list[I64]:
-    """For each of `values`, the sum per key in [0, size)."""
+    """For each of `values`, the exact int64 sum per key in [0, size).
+
+    `numpy.bincount` is fast but sums float64 weights, which stop being exact past 2**53.
+    Each value is split into a high and a low part (value = high * 2**26 + low, low in
+    [0, 2**26)); with |value| < 2**40 (every payment amount is) and under 2**30 rows, the
+    sums of both parts stay far below 2**53, so both are exact and recombine exactly.
+    Anything larger is summed by sorting instead.
+    """
+    out = []
+    for raw in values:
+        v = raw.astype(np.int64, copy=False)
+        if len(v) < _EXACT_ROWS and (len(v) == 0 or int(np.abs(v).max()) < _EXACT_VALUE):
+            low = np.bincount(key, weights=v & (2**_SPLIT - 1), minlength=size)
+            high = np.bincount(key, weights=v >> _SPLIT, minlength=size)
+            out.append(high.astype(np.int64) * 2**_SPLIT + low.astype(np.int64))
+        else:
+            out.append(_sorted_sums(key, size, v))
+    return out
+
+
+def _sorted_sums(key: I64, size: int, v: I64) -> I64:
+    total = np.zeros(size, dtype=np.int64)
     if len(key) == 0:
-        return [np.zeros(size, dtype=np.int64) for _ in values]
+        return total
     order = np.argsort(key, kind="stable")
     sorted_key = key[order]
     starts = np.flatnonzero(np.r_[True, sorted_key[1:] != sorted_key[:-1]])
-    out = []
-    for v in values:
-        total = np.zeros(size, dtype=np.int64)
-        total[sorted_key[starts]] = np.add.reduceat(v[order].astype(np.int64), starts)
-        out.append(total)
-    return out
+    total[sorted_key[starts]] = np.add.reduceat(v[order], starts)
+    return total
 
 
 def summarize(
@@ -111,6 +133,47 @@ def _iso(timestamp: int) -> str:
     return datetime.fromtimestamp(timestamp, UTC).isoformat().replace("+00:00", "Z")
 
 
+@dataclass(frozen=True)
+class _Cells:
+    """Exact sums per (approving provider + 1, method, currency) cell of one strategy."""
+
+    payments: I64
+    approved: I64
+    volume: I64
+    fee: I64
+    fx: I64
+    net: I64
+    refunded: I64
+    refund_cost: I64
+
+    def total(self, axes: tuple[int, ...]) -> _Cells:
+        """The same sums with `axes` summed out."""
+        return _Cells(*(getattr(self, f.name).sum(axis=axes) for f in fields(self)))
+
+
+def _cells(txns: Transactions, o: Outcomes, providers: int) -> _Cells:
+    m, c = len(txns.methods), len(txns.currencies)
+    shape = (providers + 1, m, c)
+    approved = o.status == APPROVED
+    key = ((o.provider.astype(np.int64) + 1) * m + txns.method) * c + txns.currency
+    size = shape[0] * m * c
+    sums = group_sums(
+        key,
+        size,
+        np.where(approved, txns.amount, 0),
+        o.fee,
+        o.fx,
+        o.net,
+        np.where(o.refunded, txns.amount, 0),
+        o.refund_cost,
+    )
+    return _Cells(
+        np.bincount(key, minlength=size).reshape(shape),
+        np.bincount(key[approved], minlength=size).reshape(shape),
+        *(v.reshape(shape) for v in sums),
+    )
+
+
 def _strategy(
     plan: Plan,
     txns: Transactions,
@@ -118,90 +181,61 @@ def _strategy(
     o: Outcomes,
     converter: Converter,
 ) -> StrategyResult:
-    n = len(txns)
     currencies = txns.currencies
-    c = len(currencies)
-    approved = o.status == APPROVED
-    volume = np.where(approved, txns.amount, 0)
-    refunded = np.where(o.refunded, txns.amount, 0)
-    cur = txns.currency.astype(np.int64)
-    counts = np.bincount(o.status, minlength=4)
-
-    ones = np.ones(n, dtype=np.int64)
-    per_cur = group_sums(
-        cur, c, ones, approved, volume, o.fee, o.fx, o.net, refunded, o.refund_cost
-    )
-    payments_c, approved_c, volume_c, fee_c, fx_c, net_c, refunded_c, refund_cost_c = per_cur
-    currency_rows = [
-        Breakdown(
-            currencies[i],
-            currencies[i],
-            int(payments_c[i]),
-            int(approved_c[i]),
-            int(volume_c[i]),
-            int(fee_c[i]),
-            int(fx_c[i]),
-            int(net_c[i]),
-        )
-        for i in np.argsort(
-            [-converter.convert(int(v), currencies[i]) for i, v in enumerate(volume_c)]
-        )
-        if payments_c[i]
-    ]
+    cells = _cells(txns, o, len(plan.accounts))
+    by_currency = cells.total((0, 1))
 
     def total(sums: I64) -> int:
         return converter.convert_rows(sums, currencies)
 
-    method_rows: list[Breakdown] = []
-    m = len(txns.methods)
-    key = txns.method.astype(np.int64) * c + cur
-    mp, ma, mv, mf, mx, mn = group_sums(key, m * c, ones, approved, volume, o.fee, o.fx, o.net)
-    for mi, method in enumerate(txns.methods):
-        cells = slice(mi * c, (mi + 1) * c)
-        if not mp[cells].any():
-            continue
-        method_rows.append(
+    volumes = [converter.convert(int(v), currencies[i]) for i, v in enumerate(by_currency.volume)]
+    currency_rows = [
+        Breakdown(
+            currencies[i],
+            currencies[i],
+            *(int(getattr(by_currency, f)[i]) for f in _BREAKDOWN),
+        )
+        for i in np.argsort([-v for v in volumes], kind="stable")
+        if by_currency.payments[i]
+    ]
+    by_method = cells.total((0,))
+    method_rows = sorted(
+        (
             Breakdown(
                 method.value,
                 converter.reporting,
-                int(mp[cells].sum()),
-                int(ma[cells].sum()),
-                total(mv[cells]),
-                total(mf[cells]),
-                total(mx[cells]),
-                total(mn[cells]),
+                int(by_method.payments[mi].sum()),
+                int(by_method.approved[mi].sum()),
+                *(total(getattr(by_method, f)[mi]) for f in _BREAKDOWN[2:]),
             )
-        )
-
-    method_rows.sort(key=lambda b: -b.payments)
-    p = len(plan.accounts)
-    prov = np.where(approved, o.provider, 0).astype(np.int64) * c + cur
-    pv, pf = group_sums(prov, p * c, volume, np.where(approved, o.fee, 0))
-    routed = np.bincount(o.first[o.first >= 0], minlength=p)
-    approved_by = np.bincount(o.provider[approved], minlength=p)
-    approved_volume = total(volume_c)
+            for mi, method in enumerate(txns.methods)
+            if by_method.payments[mi].any()
+        ),
+        key=lambda b: -b.payments,
+    )
+    by_provider = cells.total((1,))
+    approved_volume = total(by_currency.volume)
+    routed = np.bincount(o.first[o.first >= 0], minlength=len(plan.accounts))
     providers = []
     for pi, account in enumerate(plan.accounts):
-        cells = slice(pi * c, (pi + 1) * c)
-        vol = total(pv[cells])
+        volume = total(by_provider.volume[pi + 1])
         providers.append(
             ProviderShare(
                 account,
                 int(routed[pi]),
-                int(approved_by[pi]),
-                vol,
-                total(pf[cells]),
-                vol / approved_volume if approved_volume else 0.0,
+                int(by_provider.approved[pi + 1].sum()),
+                volume,
+                total(by_provider.fee[pi + 1]),
+                volume / approved_volume if approved_volume else 0.0,
             )
         )
-
-    reached = o.attempts > 0
-    latency = o.latency_ms[reached]
+    counts = np.bincount(o.status, minlength=4)
+    latency = o.latency_ms[o.attempts > 0]
     return StrategyResult(
         name=strategy.name,
         description=strategy.describe(),
         baseline=strategy.baseline,
-        payments=n,
+        payments=len(txns),
         approved=int(counts[APPROVED]),
         declined=int(counts[DECLINED]),
         no_route=int(counts[NO_ROUTE]),
@@ -209,11 +243,11 @@ def _strategy(
         attempts=int(o.attempts.sum(dtype=np.int64)),
         failed_over=int((o.attempts > 1).sum()),
         approved_volume=approved_volume,
-        fees=total(fee_c),
-        fx_cost=total(fx_c),
-        refunded_volume=total(refunded_c),
-        refund_costs=total(refund_cost_c),
-        net_revenue=total(net_c),
+        fees=total(by_currency.fee),
+        fx_cost=total(by_currency.fx),
+        refunded_volume=total(by_currency.refunded),
+        refund_costs=total(by_currency.refund_cost),
+        net_revenue=total(by_currency.net),
         fee_savings=0,
         net_gain=0,
         latency_mean_ms=float(latency.mean()) if len(latency) else 0.0,
@@ -221,36 +255,30 @@ def _strategy(
         providers=providers,
         currencies=currency_rows,
         methods=method_rows,
-        daily=_daily(plan, txns, o, approved, volume, converter),
+        daily=_daily(plan, txns, o, converter),
     )
 
 
-def _daily(
-    plan: Plan,
-    txns: Transactions,
-    o: Outcomes,
-    approved: np.ndarray,
-    volume: I64,
-    converter: Converter,
-) -> Daily:
+_BREAKDOWN = ("payments", "approved", "volume", "fee", "fx", "net")
+
+
+def _daily(plan: Plan, txns: Transactions, o: Outcomes, converter: Converter) -> Daily:
     currencies = txns.currencies
-    c, p = len(currencies), len(plan.accounts)
+    c, p = len(currencies), len(plan.accounts) + 1
     day0 = int(txns.timestamp[0]) // _DAY
     day = txns.timestamp // _DAY - day0
     d = int(day[-1]) + 1
-    cur = txns.currency.astype(np.int64)
-    prov = np.where(approved, o.provider, 0).astype(np.int64)
-    (cells,) = group_sums((day * p + prov) * c + cur, d * p * c, volume)
-    (net_cells,) = group_sums(day * c + cur, d * c, o.net)
-    cells = cells.reshape(d, p, c)
-    net_cells = net_cells.reshape(d, c)
+    approved = o.status == APPROVED
+    key = (day * p + o.provider.astype(np.int64) + 1) * c + txns.currency
+    volume, net = group_sums(key, d * p * c, np.where(approved, txns.amount, 0), o.net)
+    volume = volume.reshape(d, p, c)
+    net_by_day = net.reshape(d, p, c).sum(axis=1)
     provider_volume = {
-        account: [converter.convert_rows(cells[di, pi], currencies) for di in range(d)]
+        account: [converter.convert_rows(volume[di, pi + 1], currencies) for di in range(d)]
         for pi, account in enumerate(plan.accounts)
     }
-    net = [converter.convert_rows(net_cells[di], currencies) for di in range(d)]
     days = [datetime.fromtimestamp((day0 + di) * _DAY, UTC).date().isoformat() for di in range(d)]
-    return Daily(days, provider_volume, net)
+    return Daily(days, provider_volume, [converter.convert_rows(n, currencies) for n in net_by_day])
 
 
 def _observed(txns: Transactions, converter: Converter) -> ObservedSummary | None:

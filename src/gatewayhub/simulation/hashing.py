@@ -25,7 +25,7 @@ _MASK = 0xFFFFFFFF
 
 def crc32_each(texts: Sequence[str]) -> U64:
     """`zlib.crc32(text.encode())` of every text, as uint64."""
-    return np.fromiter((zlib.crc32(t.encode()) for t in texts), dtype=np.uint64, count=len(texts))
+    return np.fromiter(map(zlib.crc32, map(str.encode, texts)), dtype=np.uint64, count=len(texts))
 
 
 def _zero_shift_tables(length: int) -> list[U64]:

@@ -170,16 +170,6 @@ class _Columns:
         ).in_time_order()
 
 
-def _text(row: Mapping[str, Any], name: str) -> str | None:
-    value = row.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str):
-        raise TypeError(f"expected a string, got {type(value).__name__} {value!r}")
-    value = value.strip()
-    return value or None
-
-
 def _timestamp(text: str) -> int:
     try:
         moment = datetime.fromisoformat(text)
@@ -233,35 +223,78 @@ def _amount(row: Mapping[str, Any], currency: str) -> int:
     return check_payment_amount(money).amount
 
 
+_MISSING = object()
+_CACHE_LIMIT = 4096
+
+
+class _Field:
+    """Parses one field. Categorical values (currencies, countries, methods...) repeat a
+    lot: their verdict is remembered per distinct raw value, so a million rows cost a
+    million dictionary look-ups, not a million parses."""
+
+    __slots__ = ("cache", "name", "parse", "required")
+
+    def __init__(self, name: str, parse: Any, *, required: bool = False, cache: bool = True):
+        self.name = name
+        self.parse = parse
+        self.required = required
+        self.cache: dict[object, tuple[Any, str | None]] | None = {} if cache else None
+
+    def read(self, row: Mapping[str, Any]) -> tuple[Any, str | None]:
+        """(value or None, error or None)."""
+        raw = row.get(self.name)
+        cache = self.cache
+        if cache is not None and isinstance(raw, str | None):
+            hit = cache.get(raw, _MISSING)
+            if hit is not _MISSING:
+                return hit  # type: ignore[return-value]
+        verdict = self._verdict(raw)
+        if cache is not None and isinstance(raw, str | None) and len(cache) < _CACHE_LIMIT:
+            cache[raw] = verdict
+        return verdict
+
+    def _verdict(self, raw: object) -> tuple[Any, str | None]:
+        if raw is not None and not isinstance(raw, str):
+            return None, f"expected a string, got {type(raw).__name__} {raw!r}"
+        text = raw.strip() if raw is not None else ""
+        if not text:
+            return None, "missing" if self.required else None
+        try:
+            return self.parse(text), None
+        except (ValueError, MoneyError) as exc:
+            return None, str(exc)
+
+
 class _RowParser:
     """Parses one row into the columns, or lists what is wrong with it."""
 
     def __init__(self, columns: _Columns) -> None:
         self.c = columns
+        self.timestamp = _Field("timestamp", _timestamp, required=True, cache=False)
+        self.currency = _Field("currency", _currency, required=True)
+        self.categorical = [
+            _Field("method", _method),
+            _Field("card_brand", _brand),
+            _Field("card_type", _card_type),
+            _Field("issuer_country", _country),
+            _Field("merchant_country", _country),
+            _Field("provider", str),
+            _Field("outcome", _outcome),
+        ]
+        self.id = _Field("id", _payment_id, cache=False)
 
     def parse(self, row: Mapping[str, Any], line: int) -> list[RowError]:
         errors: list[RowError] = []
-        c = self.c
-
-        def field_value(name: str, parse: Any, required: bool = False) -> Any:
-            try:
-                text = _text(row, name)
-            except TypeError as exc:
-                errors.append(RowError(line, name, str(exc)))
-                return None
-            if text is None:
-                if required:
-                    errors.append(RowError(line, name, "missing"))
-                return None
-            try:
-                return parse(text)
-            except (ValueError, MoneyError) as exc:
-                errors.append(RowError(line, name, str(exc)))
-                return None
-
-        timestamp = field_value("timestamp", _timestamp, required=True)
-        currency = field_value("currency", _currency, required=True)
-        amount = None
+        values = []
+        for reader in (self.timestamp, self.currency, *self.categorical, self.id):
+            value, error = reader.read(row)
+            if error is not None:
+                errors.append(RowError(line, reader.name, error))
+            values.append(value)
+        timestamp, currency, method, brand, card_type, issuer, merchant, provider, outcome, pid = (
+            values
+        )
+        amount = fee = None
         if currency is not None:
             try:
                 amount = _amount(row, currency)
@@ -271,25 +304,19 @@ class _RowParser:
                     "",
                 )
                 name = "amount_minor" if only_minor else "amount"
-                errors.append(RowError(line, name, str(exc)))
-        method = field_value("method", _method) or PaymentMethodType.CARD
-        brand = field_value("card_brand", _brand)
-        card_type = field_value("card_type", _card_type)
-        issuer = field_value("issuer_country", _country)
-        merchant = field_value("merchant_country", _country)
-        provider = field_value("provider", str)
-        outcome = field_value("outcome", _outcome)
-        fee = None
-        if currency is not None:
-            fee = field_value("fee", lambda t: _fee(t, currency))
-        payment_id = field_value("id", _payment_id) or f"line-{line}"
+                errors.insert(2, RowError(line, name, str(exc)))
+            fee, error = _Field("fee", lambda t: _fee(t, currency), cache=False).read(row)
+            if error is not None:
+                errors.append(RowError(line, "fee", error))
         if errors:
+            errors.sort(key=lambda e: _ORDER.get(e.field, len(_ORDER)))
             return errors
-        c.ids.append(payment_id)
+        c = self.c
+        c.ids.append(pid or f"line-{line}")
         c.timestamp.append(timestamp)
         c.amount.append(amount)  # type: ignore[arg-type]
         c.currency.append(c.currencies.code(currency))
-        c.method.append(c.methods.code(method))
+        c.method.append(c.methods.code(method or PaymentMethodType.CARD))
         c.brand.append(c.brands.code(brand))
         c.card_type.append(c.card_types.code(card_type))
         c.issuer.append(c.countries.code(issuer))
@@ -300,6 +327,16 @@ class _RowParser:
         if provider is not None or outcome is not None or fee is not None:
             c.any_observed = True
         return []
+
+
+# Errors of one row are listed in the order of the documented columns.
+_ORDER = {
+    name: i
+    for i, name in enumerate(
+        ("timestamp", "amount", "amount_minor", "currency", "method", "card_brand", "card_type",
+         "issuer_country", "merchant_country", "provider", "outcome", "fee", "id")
+    )
+}  # fmt: skip
 
 
 def _method(text: str) -> PaymentMethodType:
