@@ -62,6 +62,9 @@ def _history(options: Options, console: Console) -> Transactions:
 
 def execute(options: Options, console: Console) -> None:
     """Run the simulation, print the tables, write what was asked for."""
+    # Piped into a file or a CI log there is no terminal width: do not squeeze the tables.
+    if not console.is_terminal:
+        console = Console(width=160, file=console.file)
     scenario_path = options.scenario or SAMPLE_SCENARIO
     scenario = load_scenario(scenario_path)
     if options.scenario is None and not options.quiet:
@@ -90,9 +93,7 @@ def execute(options: Options, console: Console) -> None:
             callback: ProgressCallback = advance
             result = run(plan, txns, options.seed, progress=callback)
     if not options.quiet:
-        # Piped into a file or a CI log there is no terminal width: do not squeeze numbers.
-        wide = console if console.is_terminal else Console(width=160, file=console.file)
-        print_result(result, wide)
+        print_result(result, console)
     _write(options, result, console)
 
 

@@ -67,11 +67,27 @@ def run(
     keep_outcomes: bool = False,
 ) -> SimulationResult:
     """Simulate every strategy of `plan` over `txns`."""
-    outcomes = route_all(plan, txns, seed, chunk_size=chunk_size, progress=progress)
+    strategies = len(plan.strategies)
+    routing_steps = max(1, -(-len(txns) // chunk_size)) * strategies
+    total = routing_steps + strategies + 1
+
+    def report(done: int, label: str) -> None:
+        if progress is not None:
+            progress(done, total, label)
+
+    outcomes = route_all(
+        plan,
+        txns,
+        seed,
+        chunk_size=chunk_size,
+        progress=(lambda done, _, label: report(done, label)) if progress else None,
+    )
     notes = list(txns.notes)
-    for strategy in plan.strategies:
+    for i, strategy in enumerate(plan.strategies, start=1):
         bill(plan, txns, outcomes[strategy.name], seed, notes)
+        report(routing_steps + i, f"billing {strategy.name}")
     result = summarize(plan, txns, outcomes, seed, notes)
+    report(total, "summary")
     if keep_outcomes:
         result.outcomes = outcomes
     return result
