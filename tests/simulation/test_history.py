@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from gatewayhub.models import PaymentMethodType
-from gatewayhub.simulation.history import HistoryError, RowError, read_history, write_history
+from gatewayhub.simulation.history import HistoryError, read_history, write_history
+from gatewayhub.simulation.rows import RowError
 from gatewayhub.simulation.transactions import OUTCOME_APPROVED, OUTCOME_DECLINED
 
 HEADER = "id,timestamp,amount,currency,method,card_brand,card_type,issuer_country,merchant_country"

@@ -28,7 +28,6 @@ from gatewayhub.simulation.history import (
     History,
     HistoryError,
     OnError,
-    RowError,
     read_history,
     write_history,
 )
@@ -40,6 +39,7 @@ from gatewayhub.simulation.result import (
     SimulationResult,
     StrategyResult,
 )
+from gatewayhub.simulation.rows import RowError
 from gatewayhub.simulation.scenario import Scenario, load_scenario, parse_scenario
 from gatewayhub.simulation.transactions import Transactions
 

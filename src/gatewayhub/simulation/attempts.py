@@ -27,12 +27,6 @@ from gatewayhub.simulation.ranking import Ranking
 from gatewayhub.simulation.transactions import I8, I32, I64, Bool
 
 DECLINED, APPROVED, NO_ROUTE, UNAVAILABLE = 0, 1, 2, 3
-STATUS_NAMES = {
-    DECLINED: "declined",
-    APPROVED: "approved",
-    NO_ROUTE: "no eligible provider",
-    UNAVAILABLE: "every candidate down",
-}
 
 
 def _decline(code: DeclineCode) -> Decline:
