@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 
+from gatewayhub.errors import ConfigError
 from gatewayhub.simulation.engine import run
 
 from .conftest import MakeHistory, MakeScenario
@@ -163,3 +165,44 @@ def test_declined_payments_cost_nothing(
     assert np.all(out.fee == 0)
     s = result.strategy("priority")
     assert (s.approved, s.declined, s.fees, s.net_revenue) == (0, 3, 0, 0)
+
+
+def test_currency_nobody_takes_needs_no_fx_rate(
+    make_scenario: MakeScenario, make_history: MakeHistory
+) -> None:
+    scenario = make_scenario({"acq": ACQ}, fx=FX)
+    txns = make_history(
+        [
+            {"amount": "10.00", "currency": "EUR"},
+            {"amount": "10.00", "currency": "CHF"},  # no provider, no EUR/CHF rate
+        ]
+    )
+    s = run(scenario.plan(), txns).strategy("priority")
+    assert (s.approved, s.no_route) == (1, 1)
+    # 1.5% of 10.00 = 0.15 + 0.25
+    assert s.fees == 40
+
+
+def test_missing_reporting_rate_is_named(
+    make_scenario: MakeScenario, make_history: MakeHistory
+) -> None:
+    scenario = make_scenario({"acq": ACQ}, fx={"EUR/USD": "1.10"})
+    txns = make_history([{"amount": "1000", "currency": "JPY"}])
+    with pytest.raises(ConfigError, match=r'needs FX rates for JPY: add "EUR/JPY"'):
+        run(scenario.plan(), txns)
+
+
+def test_unconvertible_fixed_fee_counts_as_zero_and_is_noted(
+    make_scenario: MakeScenario, make_history: MakeHistory
+) -> None:
+    # fixed_default is in EUR and there is no EUR/CHF rate: as in the live estimate, the
+    # fixed part is left out, and the run says so.
+    scenario = make_scenario(
+        {"acq": {**_acquirer(percent="1.0", fixed_default="0.20 EUR"), "currencies": ["CHF"]}},
+        reporting_currency="CHF",
+    )
+    result = run(scenario.plan(), make_history([{"amount": "100.00", "currency": "CHF"}]))
+    assert result.strategy("priority").fees == 100  # 1% of 100.00, no fixed part
+    assert result.notes == [
+        "acq: fixed fee unknown for card in CHF (no FX rate to convert it); counted as 0"
+    ]

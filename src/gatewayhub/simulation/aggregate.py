@@ -53,6 +53,9 @@ class Converter:
         """`amount` minor units of `currency` in the reporting currency, half-up."""
         if currency == self.reporting or amount == 0:
             return amount
+        rate = self.fx.get((currency, self.reporting))
+        if rate is None:
+            self.require([currency])
         major = Decimal(amount).scaleb(-EXPONENTS[currency]) * self.fx[(currency, self.reporting)]
         return int(major.scaleb(EXPONENTS[self.reporting]).quantize(Decimal(1), ROUND_HALF_UP))
 
@@ -107,7 +110,9 @@ def summarize(
 ) -> SimulationResult:
     """The result object of a run."""
     converter = Converter(plan.fx, plan.scenario.reporting_currency)
-    converter.require(sorted(set(txns.currencies)))
+    # Only currencies some provider accepts can carry money; ask for their rates up front.
+    accepted = set().union(*(p.capabilities.currencies for p in plan.profiles))
+    converter.require(sorted(set(txns.currencies) & accepted))
     results = [_strategy(plan, txns, s, outcomes[s.name], converter) for s in plan.strategies]
     base = next(r for r in results if r.baseline)
     results = [

@@ -43,6 +43,21 @@ def bill(plan: Plan, txns: Transactions, out: Outcomes, seed: int, notes: list[s
     _refunds(plan, txns, out, seed, notes)
 
 
+def unknown_fixed_fees(plan: Plan, txns: Transactions) -> list[str]:
+    """Notes for fixed fees that could not be converted (no FX rate): like the live
+    estimate, the simulation counts them as 0, and says so."""
+    return [
+        f"{profile.account}: fixed fee unknown for {method.value} in {currency}"
+        " (no FX rate to convert it); counted as 0"
+        for profile in plan.profiles
+        for currency in txns.currencies
+        if currency in profile.capabilities.currencies
+        for method in txns.methods
+        if method in profile.capabilities.methods
+        and not profile.fees.rates(currency, method).fixed_known
+    ]
+
+
 def _apply_tiers(plan: Plan, txns: Transactions, out: Outcomes, column: int) -> None:
     fees = plan.profiles[column].fees
     thresholds = fees.tier_thresholds()

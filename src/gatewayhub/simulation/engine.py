@@ -13,7 +13,7 @@ from collections.abc import Callable
 
 from gatewayhub.simulation.aggregate import summarize
 from gatewayhub.simulation.attempts import Outcomes, run_attempts
-from gatewayhub.simulation.billing import bill
+from gatewayhub.simulation.billing import bill, unknown_fixed_fees
 from gatewayhub.simulation.market import Market
 from gatewayhub.simulation.ranking import rank
 from gatewayhub.simulation.result import SimulationResult
@@ -82,7 +82,7 @@ def run(
         chunk_size=chunk_size,
         progress=(lambda done, _, label: report(done, label)) if progress else None,
     )
-    notes = list(txns.notes)
+    notes = [*txns.notes, *unknown_fixed_fees(plan, txns)]
     for i, strategy in enumerate(plan.strategies, start=1):
         bill(plan, txns, outcomes[strategy.name], seed, notes)
         report(routing_steps + i, f"billing {strategy.name}")
