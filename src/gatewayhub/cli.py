@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -74,6 +75,66 @@ def explain(
                 console.print(line, soft_wrap=True)
 
     asyncio.run(run())
+
+
+@app.command()
+def simulate(
+    scenario: Annotated[
+        Path | None, typer.Argument(help="scenario TOML (default: the shipped sample)")
+    ] = None,
+    input: Annotated[
+        Path | None, typer.Option("--input", "-i", help="history, CSV or JSON Lines")
+    ] = None,
+    format: Annotated[
+        str | None, typer.Option(help="csv or jsonl (default: from the file name)")
+    ] = None,
+    on_error: Annotated[str, typer.Option(help="bad rows: stop, or skip them")] = "stop",
+    generate: Annotated[
+        int | None, typer.Option(help="simulate N generated payments instead of a history")
+    ] = None,
+    profile: Annotated[Path | None, typer.Option(help="generator profile TOML")] = None,
+    sample: Annotated[bool, typer.Option(help="use the shipped sample history")] = False,
+    seed: Annotated[int, typer.Option(help="seed of the draws and the generator")] = 0,
+    out: Annotated[
+        Path | None, typer.Option(help="write report.html, result.json, csv/ and charts/ here")
+    ] = None,
+    html: Annotated[Path | None, typer.Option(help="write the HTML report here")] = None,
+    json: Annotated[Path | None, typer.Option(help="write the result as JSON here")] = None,
+    csv: Annotated[Path | None, typer.Option(help="write CSV tables into this folder")] = None,
+    charts: Annotated[Path | None, typer.Option(help="write PNG charts into this folder")] = None,
+    save_history: Annotated[
+        Path | None, typer.Option(help="write the history used (e.g. generated) as CSV")
+    ] = None,
+    quiet: Annotated[bool, typer.Option(help="no tables, no progress bar")] = False,
+) -> None:
+    """What would each routing strategy have cost, approved and earned? Nothing is sent."""
+    if on_error not in ("stop", "skip"):
+        raise typer.BadParameter("--on-error is stop or skip")
+    try:
+        from gatewayhub.simulation.command import Options, execute  # noqa: PLC0415
+    except ImportError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise SystemExit(2) from None
+    execute(
+        Options(
+            scenario=scenario,
+            input=input,
+            format=format,
+            on_error="stop" if on_error == "stop" else "skip",
+            generate=generate,
+            profile=profile,
+            sample=sample,
+            seed=seed,
+            out=out,
+            html=html,
+            json=json,
+            csv=csv,
+            charts=charts,
+            save_history=save_history,
+            quiet=quiet,
+        ),
+        console,
+    )
 
 
 def main() -> None:

@@ -10,18 +10,40 @@ import os
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from gatewayhub.errors import ConfigError
 from gatewayhub.health import BreakerSettings, HealthSettings
 from gatewayhub.models import Country, CurrencyCode
 from gatewayhub.money import parse_money_literal
 from gatewayhub.retry import RetryPolicy
-from gatewayhub.routing import Strategy
+from gatewayhub.routing import RoutingPolicy, Rule, RuleCondition, Strategy
 
 ENV_PREFIX = "env:"
+
+
+def _check_limits(limits: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
+    for currency, (low, high) in limits.items():
+        lo, hi = parse_money_literal(low), parse_money_literal(high)
+        if lo.currency != currency or hi.currency != currency:
+            raise ValueError(f"limits[{currency}] must be in {currency}")
+        if lo > hi:
+            raise ValueError(f"limits[{currency}]: minimum above maximum")
+    return limits
+
+
+AmountLimits = Annotated[dict[CurrencyCode, tuple[str, str]], AfterValidator(_check_limits)]
+"""Per-currency ("min", "max") payment amounts, e.g. {"EUR": ("0.50 EUR", "10000 EUR")}."""
+
+
+def limit_table(limits: dict[str, tuple[str, str]]) -> dict[str, tuple[int, int]]:
+    """Amount limits in minor units, by currency, as routing reads them."""
+    return {
+        currency: (parse_money_literal(lo).amount, parse_money_literal(hi).amount)
+        for currency, (lo, hi) in limits.items()
+    }
 
 
 class _Strict(BaseModel):
@@ -64,6 +86,23 @@ class RuleConfig(_Strict):
     when: RuleWhen = Field(default_factory=RuleWhen)
     fallback: bool = False
 
+    def rule(self) -> Rule:
+        """As the router's rule."""
+        when = self.when
+        return Rule(
+            name=self.name,
+            when=RuleCondition(
+                currencies=when.currencies,
+                methods=when.methods,
+                brands=when.brands,
+                countries=when.countries,
+                amount_gt=parse_money_literal(when.amount_gt) if when.amount_gt else None,
+                amount_lt=parse_money_literal(when.amount_lt) if when.amount_lt else None,
+            ),
+            use=tuple(self.use),
+            fallback=self.fallback,
+        )
+
 
 class RoutingConfig(_Strict):
     """Strategies rank in the order given; rules apply first."""
@@ -71,6 +110,15 @@ class RoutingConfig(_Strict):
     strategies: list[Strategy] = Field(default_factory=lambda: [Strategy.PRIORITY], min_length=1)
     exploration: float = Field(default=0.0, ge=0, le=0.5)
     rules: list[RuleConfig] = Field(default_factory=list)
+
+    def policy(self, fx_rates: dict[tuple[str, str], Decimal]) -> RoutingPolicy:
+        """As the router's policy."""
+        return RoutingPolicy(
+            strategies=tuple(self.strategies),
+            rules=tuple(r.rule() for r in self.rules),
+            exploration=self.exploration,
+            fx_rates=fx_rates,
+        )
 
 
 class HealthConfig(_Strict):
@@ -109,20 +157,13 @@ class AccountConfig(_Strict):
     currencies: list[CurrencyCode] | None = Field(
         default=None, description="restrict the currencies the adapter declares"
     )
-    limits: dict[CurrencyCode, tuple[str, str]] = Field(default_factory=dict)
+    limits: AmountLimits = Field(default_factory=dict)
     fees: dict[str, Any] = Field(default_factory=dict)
     settings: dict[str, Any] = Field(default_factory=dict)
 
-    @field_validator("limits")
-    @classmethod
-    def _limits(cls, limits: dict[str, tuple[str, str]]) -> dict[str, tuple[str, str]]:
-        for currency, (low, high) in limits.items():
-            lo, hi = parse_money_literal(low), parse_money_literal(high)
-            if lo.currency != currency or hi.currency != currency:
-                raise ValueError(f"limits[{currency}] must be in {currency}")
-            if lo > hi:
-                raise ValueError(f"limits[{currency}]: minimum above maximum")
-        return limits
+    def limit_table(self) -> dict[str, tuple[int, int]]:
+        """Amount limits in minor units, by currency, as routing reads them."""
+        return limit_table(self.limits)
 
 
 class HubConfig(_Strict):

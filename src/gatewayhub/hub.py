@@ -38,7 +38,7 @@ from gatewayhub.models import (
     RefundRequest,
     WebhookAck,
 )
-from gatewayhub.money import Money, parse_money_literal
+from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP
 from gatewayhub.redaction import install_log_redaction
 from gatewayhub.registry import provider_type
@@ -46,9 +46,6 @@ from gatewayhub.routing import (
     ProviderProfile,
     RouteDecision,
     Router,
-    RoutingPolicy,
-    Rule,
-    RuleCondition,
 )
 from gatewayhub.service import PaymentService, ProviderAccount
 from gatewayhub.storage import Database, Store, open_database
@@ -177,39 +174,11 @@ class Hub:
                 ),
                 priority=account.priority,
                 weight=account.weight,
-                limits={
-                    currency: (parse_money_literal(lo).amount, parse_money_literal(hi).amount)
-                    for currency, (lo, hi) in account.limits.items()
-                },
+                limits=account.limit_table(),
             )
             profiles.append(profile)
             self.accounts[name] = ProviderAccount(adapter, profile)
-        routing = self.config.routing
-        rules = tuple(
-            Rule(
-                name=r.name,
-                when=RuleCondition(
-                    currencies=r.when.currencies,
-                    methods=r.when.methods,
-                    brands=r.when.brands,
-                    countries=r.when.countries,
-                    amount_gt=parse_money_literal(r.when.amount_gt) if r.when.amount_gt else None,
-                    amount_lt=parse_money_literal(r.when.amount_lt) if r.when.amount_lt else None,
-                ),
-                use=tuple(r.use),
-                fallback=r.fallback,
-            )
-            for r in routing.rules
-        )
-        router = Router(
-            profiles,
-            RoutingPolicy(
-                strategies=tuple(routing.strategies),
-                rules=rules,
-                exploration=routing.exploration,
-                fx_rates=fx,
-            ),
-        )
+        router = Router(profiles, self.config.routing.policy(fx))
         self.health = LocalHealth(self.clock, self.config.health.settings())
         self.store = Store(self._db)
         self._service = PaymentService(

@@ -142,17 +142,21 @@ class RuleCondition:
         if self.countries and req.issuer_country not in self.countries:
             return False
         if self.amount_gt is not None:
-            limit = _in_currency(self.amount_gt, req.currency, fx)
+            limit = amount_in_currency(self.amount_gt, req.currency, fx)
             if limit is None or req.amount <= limit:
                 return False
         if self.amount_lt is not None:
-            limit = _in_currency(self.amount_lt, req.currency, fx)
+            limit = amount_in_currency(self.amount_lt, req.currency, fx)
             if limit is None or req.amount >= limit:
                 return False
         return True
 
 
-def _in_currency(money: Money, currency: str, fx: Mapping[tuple[str, str], Decimal]) -> int | None:
+def amount_in_currency(
+    money: Money, currency: str, fx: Mapping[tuple[str, str], Decimal]
+) -> int | None:
+    """`money` in minor units of `currency` (rounded half-even, as Decimal does), or None
+    when no FX rate between the two is configured."""
     if money.currency == currency:
         return money.amount
     rate = fx.get((money.currency, currency))
@@ -309,7 +313,7 @@ class Router:
         excluded: list[tuple[str, Exclusion, str]] = []
         eligible: list[ProviderProfile] = []
         for profile in self.profiles:
-            reason = self._ineligible(profile, req)
+            reason = self.ineligible(profile, req)
             if reason is None:
                 state = health.unavailable(profile.account)
                 if state is not None:
@@ -338,7 +342,8 @@ class Router:
             req, policy.strategies, candidates, excluded, rule.name if rule else None
         )
 
-    def _ineligible(self, p: ProviderProfile, req: RouteRequest) -> Exclusion | None:
+    def ineligible(self, p: ProviderProfile, req: RouteRequest) -> Exclusion | None:
+        """Why `p` cannot take `req` whatever its health, or None when it can."""
         caps = p.capabilities
         if req.pinned is not None and req.pinned != p.account:
             return Exclusion.PINNED
