@@ -1,9 +1,9 @@
 """The payment state machine: which status may follow which, and never backwards.
 
 Commands (capture, void, refund) that the current status does not allow are refused with
-`InvalidState`. Provider events are applied with `advances`: an event that would move a
-payment backwards (an "authorized" webhook arriving after the capture) is stale and ignored,
-which makes out-of-order and duplicate deliveries harmless.
+`InvalidState`. A provider event that would move a payment backwards (an "authorized" webhook
+arriving after the capture) finds no allowed transition and is ignored, which makes
+out-of-order and duplicate deliveries harmless.
 """
 
 from __future__ import annotations
@@ -36,7 +36,6 @@ _NEXT: MappingProxyType[S, frozenset[S]] = MappingProxyType(
     }
 )
 
-TERMINAL = frozenset(status for status, nexts in _NEXT.items() if not nexts)
 CAPTURABLE = frozenset({S.AUTHORIZED, S.PARTIALLY_CAPTURED})
 REFUNDABLE = frozenset({S.PARTIALLY_CAPTURED, S.CAPTURED, S.PARTIALLY_REFUNDED})
 VOIDABLE = frozenset({S.AUTHORIZED, S.REQUIRES_ACTION})
@@ -48,17 +47,7 @@ def allowed(current: S, target: S) -> bool:
     return target in _NEXT[current]
 
 
-def advances(current: S, target: S) -> bool:
-    """Does `target` move the payment forward? False for stale or repeated events."""
-    return target != current and target in _NEXT[current]
-
-
 def ensure_allowed(current: S, target: S, action: str) -> None:
     """Raise `InvalidState` unless `current` -> `target` is allowed."""
     if not allowed(current, target):
         raise InvalidState(f"cannot {action} a payment that is {current.value}")
-
-
-def successors(status: S) -> frozenset[S]:
-    """The statuses reachable in one step from `status`."""
-    return _NEXT[status]
