@@ -23,9 +23,14 @@ from gatewayhub.errors import DeclineCode
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock, Fixtures
+from gatewayhub.testing.openapi import OpenAPI
 from gatewayhub_adyen.provider import AdyenProvider, AdyenSettings
 
 FIXTURES = Fixtures(Path(__file__).parent / "fixtures")
+# Adyen's OpenAPI documents, byte-identical copies (see SOURCES.md): Checkout API v71 for
+# requests and answers, Webhooks v1 for notifications.
+CHECKOUT_SPEC = OpenAPI(Path(__file__).parent / "specs" / "adyen-checkout-v71.json")
+WEBHOOKS_SPEC = OpenAPI(Path(__file__).parent / "specs" / "adyen-webhooks-v1.json")
 API = "https://checkout-test.adyen.com/v71"
 API_KEY = "AQE_FAKE_gatewayhub_contract_api_key_0000"
 MERCHANT = "YOUR_MERCHANT_ACCOUNT"
@@ -51,6 +56,36 @@ DECLINES: Mapping[str, DeclineCode] = {
     "refused_brand_new_reason": C.GENERIC_DECLINE,
     "error_acquirer_error": C.PROCESSING_ERROR,
 }
+
+
+# request path suffix -> (request schema, success response schema) of the Checkout API
+OPERATIONS = {
+    "/payments": ("PaymentRequest", "PaymentResponse"),
+    "/captures": ("PaymentCaptureRequest", "PaymentCaptureResponse"),
+    "/cancels": ("PaymentCancelRequest", "PaymentCancelResponse"),
+    "/refunds": ("PaymentRefundRequest", "PaymentRefundResponse"),
+}
+
+
+def operation(path: str) -> tuple[str, str]:
+    """The request and response schema names of a Checkout path."""
+    for suffix, schemas in OPERATIONS.items():
+        if path.endswith(suffix):
+            return schemas
+    raise KeyError(path)
+
+
+def webhook_errors(body: dict[str, Any]) -> list[str]:
+    """Errors of a notification body against its event code's webhook schema (every item's
+    code must use the same schema, as Adyen sends them)."""
+    found: list[str] = []
+    for wrapper in body["notificationItems"]:
+        code = wrapper["NotificationRequestItem"]["eventCode"]
+        operation_ = WEBHOOKS_SPEC.document["webhooks"][f"/{code}"]["post"]
+        ref = operation_["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        single = {**body, "notificationItems": [wrapper]}
+        found += WEBHOOKS_SPEC.errors(ref.removeprefix("#/components/schemas/"), single)
+    return found
 
 
 def sign_item(key_hex: str, item: Mapping[str, Any]) -> str:

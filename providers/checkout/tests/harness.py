@@ -21,9 +21,8 @@ from gatewayhub.models import AuthorizeCall
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock, Fixtures
+from gatewayhub.testing.openapi import OpenAPI
 from gatewayhub_checkout.provider import CheckoutProvider, CheckoutSettings
-
-from .openapi import OpenAPI
 
 HERE = Path(__file__).parent
 FIXTURES = Fixtures(HERE / "fixtures")

@@ -28,9 +28,8 @@ from gatewayhub.models import AuthorizeCall, PaymentMethod, PaymentMethodType
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock, Fixtures
+from gatewayhub.testing.openapi import OpenAPI
 from gatewayhub_paypal.provider import PayPalProvider, PayPalSettings
-
-from .openapi import OpenAPI
 
 HERE = Path(__file__).parent
 FIXTURES = Fixtures(HERE / "fixtures")
