@@ -21,10 +21,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gatewayhub.clock import Clock
 from gatewayhub.errors import (
@@ -52,6 +52,7 @@ from gatewayhub.money import Money
 from gatewayhub.redaction import redact
 
 log = logging.getLogger("gatewayhub.provider")
+M = TypeVar("M", bound=BaseModel)
 
 
 class AmountFormat(StrEnum):
@@ -236,6 +237,42 @@ def classify_http_failure(response: httpx.Response, http: ProviderHTTP) -> Provi
             status_code=status,
         )
     return None
+
+
+def read_answer(
+    model: type[M],
+    response: httpx.Response,
+    account: str,
+    provider_label: str,
+    *,
+    trace_header: str | None = None,
+    moved_nothing: bool = False,
+) -> M:
+    """The provider's answer as `model`, or the failure an unreadable body means.
+
+    The provider answered, so it may have acted on the request: a body that does not read
+    as `model` raises `OutcomeUnknown` (the money may have moved). `moved_nothing` is for
+    calls that cannot move money (an access token): there it raises `NotSent`. The value
+    of `trace_header` (the provider's request or debug id), when the answer has one, goes
+    into the message for the provider's support.
+    """
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        status = response.status_code
+        trace = response.headers.get(trace_header) if trace_header else None
+        where = f"HTTP {status}, {trace_header} {trace}" if trace else f"HTTP {status}"
+        message = (
+            f"{account}: unreadable {provider_label} answer ({where}): "
+            f"{exc.error_count()} validation errors"
+        )
+        if moved_nothing:
+            raise NotSent(
+                message, decline_code=DeclineCode.PROVIDER_UNAVAILABLE, status_code=status
+            ) from None
+        raise OutcomeUnknown(
+            message, decline_code=DeclineCode.OUTCOME_UNKNOWN, status_code=status
+        ) from None
 
 
 def check_echo(sent: Money, result: PaymentResult | RefundResult, account: str) -> None:

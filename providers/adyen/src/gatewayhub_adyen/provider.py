@@ -43,7 +43,13 @@ from gatewayhub.models import (
     VoidCall,
     WebhookAck,
 )
-from gatewayhub.provider import Capabilities, Provider, ProviderSettings, classify_http_failure
+from gatewayhub.provider import (
+    Capabilities,
+    Provider,
+    ProviderSettings,
+    classify_http_failure,
+    read_answer,
+)
 from gatewayhub_adyen import transform, webhooks, wire
 from gatewayhub_adyen.amounts import AmountNotAccepted
 from gatewayhub_adyen.errors import IN_PROGRESS, REFUSED_BEFORE_PROCESSING
@@ -151,16 +157,7 @@ class AdyenProvider(Provider):
         return await self.http.send(request)
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        try:
-            return model.model_validate_json(response.content)
-        except (ValidationError, ValueError) as exc:
-            count = exc.error_count() if isinstance(exc, ValidationError) else 1
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable Adyen answer (HTTP {response.status_code}, "
-                f"{count} problems, pspReference {response.headers.get('pspreference', '?')})",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "Adyen", trace_header="pspReference")
 
     def _checked(self, build: Callable[[], T]) -> T:
         # A 2xx whose amounts we cannot read is an answer we do not understand: unknown.

@@ -8,7 +8,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
 from gatewayhub.currencies import EXPONENTS
 from gatewayhub.errors import DeclineCode, OutcomeUnknown
@@ -31,6 +31,7 @@ from gatewayhub.provider import (
     ProviderSettings,
     UnsupportedOperation,
     classify_http_failure,
+    read_answer,
 )
 from gatewayhub_checkout import transform, webhooks, wire
 from gatewayhub_checkout.amounts import AmountNotRepresentable
@@ -127,15 +128,7 @@ class CheckoutProvider(Provider):
         return await self.http.send(request)
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable Checkout.com answer (HTTP {response.status_code}): "
-                f"{exc.error_count()} validation errors",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "Checkout.com")
 
     def _payment(self, response: httpx.Response) -> PaymentResult:
         payment = self._parse(wire.Payment, response)

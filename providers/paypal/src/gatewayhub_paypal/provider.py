@@ -38,6 +38,7 @@ from gatewayhub.provider import (
     UnsupportedOperation,
     WebhookVerificationError,
     classify_http_failure,
+    read_answer,
 )
 from gatewayhub_paypal import amounts, transform, webhooks, wire
 from gatewayhub_paypal.amounts import AmountNotRepresentable
@@ -175,10 +176,14 @@ class PayPalProvider(Provider):
                 decline_code=DeclineCode.PROVIDER_UNAVAILABLE,
                 status_code=response.status_code,
             )
-        try:
-            return wire.AccessToken.model_validate_json(response.content)
-        except ValidationError:
-            raise NotSent(f"{self.account}: unreadable access token answer") from None
+        return read_answer(
+            wire.AccessToken,
+            response,
+            self.account,
+            "PayPal access token",
+            trace_header="PayPal-Debug-Id",
+            moved_nothing=True,
+        )
 
     async def _api(
         self,
@@ -214,15 +219,7 @@ class PayPalProvider(Provider):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable PayPal answer (HTTP {response.status_code}"
-                f"{self._debug_id(response)}): {exc.error_count()} validation errors",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "PayPal", trace_header="PayPal-Debug-Id")
 
     @staticmethod
     def _debug_id(response: httpx.Response) -> str:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
 from gatewayhub.errors import DeclineCode, NotSent, OutcomeUnknown
 from gatewayhub.fees import FeeSchedule
@@ -36,6 +36,7 @@ from gatewayhub.provider import (
     Provider,
     ProviderSettings,
     classify_http_failure,
+    read_answer,
 )
 from gatewayhub_razorpay import signatures, transform, webhooks, wire
 from gatewayhub_razorpay.currencies import SUPPORTED
@@ -158,15 +159,7 @@ class RazorpayProvider(Provider):
         return await self.http.send(request)
 
     def _parse(self, model: type[M], response: httpx.Response) -> M:
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable Razorpay answer (HTTP {response.status_code}): "
-                f"{exc.error_count()} validation errors",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "Razorpay")
 
     def _error(self, response: httpx.Response) -> wire.ApiError | None:
         """Razorpay's own refusal (HTTP 400 with an error body), or None. Razorpay's

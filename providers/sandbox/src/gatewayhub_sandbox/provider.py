@@ -9,7 +9,7 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
 from gatewayhub.clock import Clock
 from gatewayhub.errors import DeclineCode, NotSent, OutcomeUnknown
@@ -34,6 +34,7 @@ from gatewayhub.provider import (
     ProviderSettings,
     WebhookSink,
     classify_http_failure,
+    read_answer,
 )
 from gatewayhub_sandbox import transform, webhooks, wire
 from gatewayhub_sandbox.server import Emulator, EmulatorConfig
@@ -161,15 +162,7 @@ class SandboxProvider(Provider):
         return await self.http.send(request)
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable answer (HTTP {response.status_code}): "
-                f"{exc.error_count()} validation errors",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "sandbox")
 
     def _failure(self, response: httpx.Response) -> Exception:
         if response.status_code == 422:

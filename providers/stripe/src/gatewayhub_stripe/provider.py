@@ -41,7 +41,13 @@ from gatewayhub.models import (
     WebhookAck,
 )
 from gatewayhub.money import Money
-from gatewayhub.provider import Capabilities, Provider, ProviderSettings, classify_http_failure
+from gatewayhub.provider import (
+    Capabilities,
+    Provider,
+    ProviderSettings,
+    classify_http_failure,
+    read_answer,
+)
 from gatewayhub_stripe import transform, webhooks, wire
 from gatewayhub_stripe.amounts import AmountNotAccepted
 
@@ -159,16 +165,7 @@ class StripeProvider(Provider):
         return await self.http.send(request)
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        try:
-            return model.model_validate_json(response.content)
-        except (ValidationError, ValueError) as exc:
-            count = exc.error_count() if isinstance(exc, ValidationError) else 1
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable Stripe answer (HTTP {response.status_code}, "
-                f"{count} problems, request {response.headers.get('request-id', '?')})",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "Stripe", trace_header="Request-Id")
 
     def _refusal(self, response: httpx.Response) -> wire.ApiError | Exception:
         """The error of a non-2xx answer: a decline/refusal to return as a value, or the

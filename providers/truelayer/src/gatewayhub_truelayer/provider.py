@@ -43,6 +43,7 @@ from gatewayhub.provider import (
     ProviderSettings,
     UnsupportedOperation,
     classify_http_failure,
+    read_answer,
 )
 from gatewayhub_truelayer import jwks, signing, transform, webhooks, wire
 from gatewayhub_truelayer.auth import AccessTokens
@@ -228,15 +229,7 @@ class TrueLayerProvider(Provider):
         return response
 
     def _parse(self, model: type[M], response: httpx.Response) -> M:
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable TrueLayer answer (HTTP {response.status_code}): "
-                f"{exc.error_count()} validation errors",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "TrueLayer")
 
     def _problem(self, response: httpx.Response) -> wire.Problem | None:
         """A refusal that moved nothing (400, 404, 422 problem+json), or None."""

@@ -41,6 +41,7 @@ from gatewayhub.provider import (
     ProviderSettings,
     WebhookVerificationError,
     classify_http_failure,
+    read_answer,
 )
 from gatewayhub_wechatpay import errors, keys, signing, transform, webhooks, wire
 
@@ -221,12 +222,7 @@ class WechatPayProvider(Provider):
 
     def _read(self, response: httpx.Response, model: type[A]) -> A:
         self._verified(response)
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise self._unknown(
-                f"unreadable answer (HTTP {response.status_code}): {exc.error_count()} errors"
-            ) from None
+        return read_answer(model, response, self.account, "WeChat Pay")
 
     def _refusal(self, response: httpx.Response) -> tuple[str, str]:
         """The WeChat code and message of a 400/403/404 refusal; raises for the statuses that

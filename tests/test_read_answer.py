@@ -1,0 +1,60 @@
+"""`read_answer`: a provider's answer as a model, or the failure an unreadable one means."""
+
+from __future__ import annotations
+
+import httpx
+import pytest
+from pydantic import BaseModel, ConfigDict
+
+from gatewayhub.errors import DeclineCode, NotSent, OutcomeUnknown
+from gatewayhub.provider import read_answer
+
+
+class Charge(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str
+    amount: int
+
+
+def test_reads_the_model_ignoring_extra_fields() -> None:
+    response = httpx.Response(201, content=b'{"id": "ch_1", "amount": 1050, "new": true}')
+    charge = read_answer(Charge, response, "acct", "Acme")
+    assert charge == Charge(id="ch_1", amount=1050)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b'{"id": "ch_1", "amo',  # cut short
+        b'{"id": "ch_1", "amount": "lots"}',  # wrong type
+        b"",  # nothing
+        b"<html>Bad Gateway</html>",  # not JSON
+    ],
+)
+def test_an_unreadable_body_is_an_unknown_outcome(body: bytes) -> None:
+    response = httpx.Response(200, content=body)
+    with pytest.raises(OutcomeUnknown) as raised:
+        read_answer(Charge, response, "acct", "Acme")
+    assert raised.value.decline_code is DeclineCode.OUTCOME_UNKNOWN
+    assert raised.value.status_code == 200
+    assert str(raised.value).startswith("acct: unreadable Acme answer (HTTP 200): ")
+
+
+def test_the_message_names_the_providers_trace_id_when_it_sent_one() -> None:
+    response = httpx.Response(500, content=b"{}", headers={"Request-Id": "req_8Hx2"})
+    with pytest.raises(OutcomeUnknown) as raised:
+        read_answer(Charge, response, "acct", "Acme", trace_header="request-id")
+    assert str(raised.value) == (
+        "acct: unreadable Acme answer (HTTP 500, request-id req_8Hx2): 2 validation errors"
+    )
+    bare = httpx.Response(500, content=b"{}")
+    with pytest.raises(OutcomeUnknown, match=r"\(HTTP 500\): 2 validation errors$"):
+        read_answer(Charge, bare, "acct", "Acme", trace_header="request-id")
+
+
+def test_a_call_that_moves_no_money_was_not_sent() -> None:
+    response = httpx.Response(200, content=b'{"access_tok')
+    with pytest.raises(NotSent) as raised:
+        read_answer(Charge, response, "acct", "Acme", moved_nothing=True)
+    assert raised.value.decline_code is DeclineCode.PROVIDER_UNAVAILABLE
