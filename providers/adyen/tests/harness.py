@@ -23,6 +23,7 @@ from gatewayhub.errors import DeclineCode
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock, Fixtures
+from gatewayhub.testing.faults import FAULTS, Fault, fault
 from gatewayhub.testing.openapi import OpenAPI
 from gatewayhub_adyen.provider import AdyenProvider, AdyenSettings
 
@@ -55,6 +56,13 @@ DECLINES: Mapping[str, DeclineCode] = {
     "refused_declined_non_generic": C.DO_NOT_HONOR,
     "refused_brand_new_reason": C.GENERIC_DECLINE,
     "error_acquirer_error": C.PROCESSING_ERROR,
+}
+# Adyen's answers to the contract's failure scenarios (see gatewayhub.testing.faults).
+MALFORMED = httpx.Response(200, content=b'{"pspReference": "993617895204576J", "resultCode')
+FAILURES = {
+    "server_error": FIXTURES.response("authorize/server_error.json", 500),
+    "rate_limited": FIXTURES.response("authorize/rate_limited.json", 429),
+    "auth_failed": FIXTURES.response("authorize/unauthorized.json", 401),
 }
 
 
@@ -125,19 +133,13 @@ def signed_body(
 class AdyenHarness:
     """Builds the adapter on respx and arranges scenarios with fixtures."""
 
-    scenarios = frozenset(
+    scenarios = FAULTS | frozenset(
         {
             "approved",
             "approved_manual",
             "requires_action",
             "unknown_status",
-            "malformed",
             "amount_mismatch",
-            "connect_error",
-            "read_timeout",
-            "server_error",
-            "rate_limited",
-            "auth_failed",
             "captured",
             "voided",
             "refunded",
@@ -191,15 +193,15 @@ class AdyenHarness:
         fixture: str | None = None,
         status: int = 200,
         headers: dict[str, str] | None = None,
-        error: type[Exception] | None = None,
+        side_effect: Fault | None = None,
         content: bytes | None = None,
     ) -> respx.Route:
-        """Answer the next POST to `path` with a fixture, raw content, or a transport error."""
+        """Answer the next POST to `path` with a fixture, raw content, or a side effect."""
         self.router.clear()
         self.router.reset()
         route = self.router.route(method="POST", path=path)
-        if error is not None:
-            route.side_effect = error
+        if side_effect is not None:
+            route.side_effect = side_effect
         elif content is not None:
             route.return_value = httpx.Response(status, content=content, headers=headers)
         else:
@@ -228,18 +230,10 @@ class AdyenHarness:
         }.get(scenario, scenario)
         if scenario.startswith("decline:"):
             self.answer("/payments", f"authorize/{scenario.removeprefix('decline:')}.json")
-        elif scenario == "connect_error":
-            self.answer("/payments", error=httpx.ConnectError)
-        elif scenario == "read_timeout":
-            self.answer("/payments", error=httpx.ReadTimeout)
-        elif scenario == "malformed":
-            self.answer("/payments", content=b'{"pspReference": "993617895204576J", "resultCode')
-        elif scenario == "server_error":
-            self.answer("/payments", "authorize/server_error.json", 500)
-        elif scenario == "rate_limited":
-            self.answer("/payments", "authorize/rate_limited.json", 429)
-        elif scenario == "auth_failed":
-            self.answer("/payments", "authorize/unauthorized.json", 401)
+        elif scenario in FAULTS:
+            self.answer(
+                "/payments", side_effect=fault(scenario, malformed=MALFORMED, answers=FAILURES)
+            )
         else:
             self.answer("/payments", f"authorize/{fixture}.json")
 
