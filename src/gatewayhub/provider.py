@@ -53,6 +53,7 @@ from gatewayhub.redaction import redact
 
 log = logging.getLogger("gatewayhub.provider")
 M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class AmountFormat(StrEnum):
@@ -272,6 +273,22 @@ def read_answer(
             ) from None
         raise OutcomeUnknown(
             message, decline_code=DeclineCode.OUTCOME_UNKNOWN, status_code=status
+        ) from None
+
+
+def read_result(
+    build: Callable[[], T], account: str, provider_label: str, *, status_code: int | None = None
+) -> T:
+    """What `build` translates from a 2xx answer, or `OutcomeUnknown` when the answer holds
+    an amount or currency it cannot read (a `ValueError`: `MoneyError`, an unknown
+    currency): the provider acted on something we do not understand."""
+    try:
+        return build()
+    except ValueError as exc:
+        raise OutcomeUnknown(
+            f"{account}: unreadable amount in {provider_label} answer: {exc}",
+            decline_code=DeclineCode.OUTCOME_UNKNOWN,
+            status_code=status_code,
         ) from None
 
 

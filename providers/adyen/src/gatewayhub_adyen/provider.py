@@ -49,6 +49,7 @@ from gatewayhub.provider import (
     ProviderSettings,
     classify_http_failure,
     read_answer,
+    read_result,
 )
 from gatewayhub_adyen import transform, webhooks, wire
 from gatewayhub_adyen.amounts import AmountNotAccepted
@@ -160,14 +161,7 @@ class AdyenProvider(Provider):
         return read_answer(model, response, self.account, "Adyen", trace_header="pspReference")
 
     def _checked(self, build: Callable[[], T]) -> T:
-        # A 2xx whose amounts we cannot read is an answer we do not understand: unknown.
-        try:
-            return build()
-        except ValueError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: Adyen answered amounts we cannot read: {exc}",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-            ) from None
+        return read_result(build, self.account, "Adyen")
 
     def _refused(self, response: httpx.Response) -> Decline:
         """The decline of a request Adyen refused, or raise for what is not a refusal."""

@@ -11,7 +11,7 @@ import httpx
 from pydantic import Field, SecretStr
 
 from gatewayhub.currencies import EXPONENTS
-from gatewayhub.errors import DeclineCode, OutcomeUnknown
+from gatewayhub.errors import OutcomeUnknown
 from gatewayhub.fees import FeeSchedule
 from gatewayhub.models import (
     AuthorizeCall,
@@ -32,6 +32,7 @@ from gatewayhub.provider import (
     UnsupportedOperation,
     classify_http_failure,
     read_answer,
+    read_result,
 )
 from gatewayhub_checkout import transform, webhooks, wire
 from gatewayhub_checkout.amounts import AmountNotRepresentable
@@ -132,15 +133,12 @@ class CheckoutProvider(Provider):
 
     def _payment(self, response: httpx.Response) -> PaymentResult:
         payment = self._parse(wire.Payment, response)
-        try:
-            return transform.payment_result(payment)
-        except ValueError as exc:  # MoneyError, UnknownCurrency
-            # A 2xx we cannot read: the money may have moved.
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable amount in Checkout.com answer: {exc}",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_result(
+            lambda: transform.payment_result(payment),
+            self.account,
+            "Checkout.com",
+            status_code=response.status_code,
+        )
 
     def _refused(self, response: httpx.Response) -> PaymentResult:
         error = wire.ErrorBody()

@@ -39,6 +39,7 @@ from gatewayhub.provider import (
     WebhookVerificationError,
     classify_http_failure,
     read_answer,
+    read_result,
 )
 from gatewayhub_paypal import amounts, transform, webhooks, wire
 from gatewayhub_paypal.amounts import AmountNotRepresentable
@@ -228,14 +229,7 @@ class PayPalProvider(Provider):
 
     def _read(self, build: Callable[[], T], status_code: int = 200) -> T:
         """A transform applied to a 2xx: an unreadable amount means the outcome is unknown."""
-        try:
-            return build()
-        except ValueError as exc:  # MoneyError, UnknownCurrency
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable amount in PayPal answer: {exc}",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=status_code,
-            ) from None
+        return read_result(build, self.account, "PayPal", status_code=status_code)
 
     def _error(self, response: httpx.Response) -> wire.ErrorBody:
         if not response.content:

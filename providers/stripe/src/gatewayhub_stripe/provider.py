@@ -47,6 +47,7 @@ from gatewayhub.provider import (
     ProviderSettings,
     classify_http_failure,
     read_answer,
+    read_result,
 )
 from gatewayhub_stripe import transform, webhooks, wire
 from gatewayhub_stripe.amounts import AmountNotAccepted
@@ -220,14 +221,7 @@ class StripeProvider(Provider):
         return transform.error_result(refusal)
 
     def _checked(self, build: Callable[[], T]) -> T:
-        # A 2xx whose amounts we cannot read is an answer we do not understand: unknown.
-        try:
-            return build()
-        except ValueError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: Stripe answered amounts we cannot read: {exc}",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-            ) from None
+        return read_result(build, self.account, "Stripe")
 
     @staticmethod
     def _unsendable(exc: AmountNotAccepted) -> Decline:

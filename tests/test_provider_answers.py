@@ -1,4 +1,5 @@
-"""`read_answer`: a provider's answer as a model, or the failure an unreadable one means."""
+"""Reading a provider's answer: `read_answer` parses the body, `read_result` translates it;
+what the answer cannot be read as is a failure, never a guess."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ import pytest
 from pydantic import BaseModel, ConfigDict
 
 from gatewayhub.errors import DeclineCode, NotSent, OutcomeUnknown
-from gatewayhub.provider import read_answer
+from gatewayhub.money import Money, MoneyError
+from gatewayhub.provider import read_answer, read_result
 
 
 class Charge(BaseModel):
@@ -58,3 +60,28 @@ def test_a_call_that_moves_no_money_was_not_sent() -> None:
     with pytest.raises(NotSent) as raised:
         read_answer(Charge, response, "acct", "Acme", moved_nothing=True)
     assert raised.value.decline_code is DeclineCode.PROVIDER_UNAVAILABLE
+
+
+def test_a_translated_result_passes_through() -> None:
+    assert read_result(lambda: Money(1050, "EUR"), "acct", "Acme") == Money(1050, "EUR")
+
+
+def test_an_amount_the_translation_cannot_read_is_an_unknown_outcome() -> None:
+    def build() -> Money:
+        return Money.from_decimal_string("10.505", "EUR")  # finer than the currency
+
+    with pytest.raises(MoneyError):
+        build()
+    with pytest.raises(OutcomeUnknown) as raised:
+        read_result(build, "acct", "Acme", status_code=201)
+    assert raised.value.decline_code is DeclineCode.OUTCOME_UNKNOWN
+    assert raised.value.status_code == 201
+    assert str(raised.value).startswith("acct: unreadable amount in Acme answer: ")
+
+
+def test_other_errors_of_the_translation_are_not_hidden() -> None:
+    def build() -> Money:
+        raise KeyError("a bug, not an answer")
+
+    with pytest.raises(KeyError):
+        read_result(build, "acct", "Acme")
