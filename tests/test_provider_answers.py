@@ -1,5 +1,5 @@
-"""Reading a provider's answer: `read_answer` parses the body, `read_result` translates it;
-what the answer cannot be read as is a failure, never a guess."""
+"""Reading a provider's answer: `read_answer` parses the body, `read_result` translates it,
+`http_failure` says what a status means; what cannot be read is a failure, never a guess."""
 
 from __future__ import annotations
 
@@ -9,7 +9,17 @@ from pydantic import BaseModel, ConfigDict
 
 from gatewayhub.errors import DeclineCode, NotSent, OutcomeUnknown
 from gatewayhub.money import Money, MoneyError
-from gatewayhub.provider import read_answer, read_result
+from gatewayhub.provider import (
+    ProviderHTTP,
+    Timeouts,
+    TraceId,
+    http_failure,
+    read_answer,
+    read_result,
+)
+from gatewayhub.testing import FixedClock
+
+REQUEST_ID = TraceId("Request-Id", "request")
 
 
 class Charge(BaseModel):
@@ -46,13 +56,13 @@ def test_an_unreadable_body_is_an_unknown_outcome(body: bytes) -> None:
 def test_the_message_names_the_providers_trace_id_when_it_sent_one() -> None:
     response = httpx.Response(500, content=b"{}", headers={"Request-Id": "req_8Hx2"})
     with pytest.raises(OutcomeUnknown) as raised:
-        read_answer(Charge, response, "acct", "Acme", trace_header="request-id")
+        read_answer(Charge, response, "acct", "Acme", trace=REQUEST_ID)
     assert str(raised.value) == (
-        "acct: unreadable Acme answer (HTTP 500, request-id req_8Hx2): 2 validation errors"
+        "acct: unreadable Acme answer (HTTP 500, request req_8Hx2): 2 validation errors"
     )
     bare = httpx.Response(500, content=b"{}")
     with pytest.raises(OutcomeUnknown, match=r"\(HTTP 500\): 2 validation errors$"):
-        read_answer(Charge, bare, "acct", "Acme", trace_header="request-id")
+        read_answer(Charge, bare, "acct", "Acme", trace=REQUEST_ID)
 
 
 def test_a_call_that_moves_no_money_was_not_sent() -> None:
@@ -85,3 +95,34 @@ def test_other_errors_of_the_translation_are_not_hidden() -> None:
 
     with pytest.raises(KeyError):
         read_result(build, "acct", "Acme")
+
+
+@pytest.mark.parametrize(
+    ("status", "error", "code"),
+    [
+        (429, NotSent, DeclineCode.RATE_LIMITED),
+        (401, NotSent, DeclineCode.PROVIDER_AUTH_FAILED),
+        (502, OutcomeUnknown, DeclineCode.PROVIDER_UNAVAILABLE),
+    ],
+)
+async def test_statuses_with_a_common_meaning_keep_it(
+    status: int, error: type[Exception], code: DeclineCode
+) -> None:
+    async with httpx.AsyncClient() as client:
+        http = ProviderHTTP(client, account="acct", timeouts=Timeouts(), clock=FixedClock())
+        failure = http_failure(httpx.Response(status), http, "Acme")
+    assert type(failure) is error
+    assert failure.decline_code is code
+    assert failure.status_code == status
+
+
+async def test_any_other_status_is_an_unknown_outcome() -> None:
+    async with httpx.AsyncClient() as client:
+        http = ProviderHTTP(client, account="acct", timeouts=Timeouts(), clock=FixedClock())
+        traced = httpx.Response(418, headers={"Request-Id": "req_8Hx2"})
+        failure = http_failure(traced, http, "Acme", trace=REQUEST_ID)
+        bare = http_failure(httpx.Response(418), http, "Acme", trace=REQUEST_ID)
+    assert type(failure) is OutcomeUnknown
+    assert failure.status_code == 418
+    assert str(failure) == "acct: unexpected HTTP 418 from Acme, request req_8Hx2"
+    assert str(bare) == "acct: unexpected HTTP 418 from Acme"

@@ -21,7 +21,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar, TypeVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import httpx
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -240,32 +240,63 @@ def classify_http_failure(response: httpx.Response, http: ProviderHTTP) -> Provi
     return None
 
 
+class TraceId(NamedTuple):
+    """The answer header carrying the id a provider's support asks for, and the name error
+    messages give it ("debug_id 8f2b...")."""
+
+    header: str
+    label: str
+
+    def of(self, response: httpx.Response) -> str:
+        """`, <label> <id>` when `response` carries the id, else ``."""
+        value = response.headers.get(self.header)
+        return f", {self.label} {value}" if value else ""
+
+
+def http_failure(
+    response: httpx.Response,
+    http: ProviderHTTP,
+    provider_label: str,
+    *,
+    trace: TraceId | None = None,
+) -> ProviderError:
+    """The failure an HTTP status means once the adapter has handled its provider's own
+    answers and refusals: `classify_http_failure`'s, else `OutcomeUnknown` (an answer the
+    adapter does not expect may have followed an effect)."""
+    failure = classify_http_failure(response, http)
+    if failure is not None:
+        return failure
+    status = response.status_code
+    return OutcomeUnknown(
+        f"{http.account}: unexpected HTTP {status} from {provider_label}"
+        f"{trace.of(response) if trace else ''}",
+        status_code=status,
+    )
+
+
 def read_answer(
     model: type[M],
     response: httpx.Response,
     account: str,
     provider_label: str,
     *,
-    trace_header: str | None = None,
+    trace: TraceId | None = None,
     moved_nothing: bool = False,
 ) -> M:
     """The provider's answer as `model`, or the failure an unreadable body means.
 
     The provider answered, so it may have acted on the request: a body that does not read
     as `model` raises `OutcomeUnknown` (the money may have moved). `moved_nothing` is for
-    calls that cannot move money (an access token): there it raises `NotSent`. The value
-    of `trace_header` (the provider's request or debug id), when the answer has one, goes
-    into the message for the provider's support.
+    calls that cannot move money (an access token): there it raises `NotSent`. The
+    provider's `trace` id, when the answer has one, goes into the message for its support.
     """
     try:
         return model.model_validate_json(response.content)
     except ValidationError as exc:
         status = response.status_code
-        trace = response.headers.get(trace_header) if trace_header else None
-        where = f"HTTP {status}, {trace_header} {trace}" if trace else f"HTTP {status}"
         message = (
-            f"{account}: unreadable {provider_label} answer ({where}): "
-            f"{exc.error_count()} validation errors"
+            f"{account}: unreadable {provider_label} answer (HTTP {status}"
+            f"{trace.of(response) if trace else ''}): {exc.error_count()} validation errors"
         )
         if moved_nothing:
             raise NotSent(

@@ -47,7 +47,8 @@ from gatewayhub.provider import (
     Capabilities,
     Provider,
     ProviderSettings,
-    classify_http_failure,
+    TraceId,
+    http_failure,
     read_answer,
     read_result,
 )
@@ -62,6 +63,8 @@ DEFAULT_CURRENCIES = (
     "EUR USD GBP CHF SEK NOK DKK PLN CZK HUF RON AUD NZD CAD JPY HKD SGD BRL MXN KWD BHD JOD"
 )
 T = TypeVar("T")
+# Adyen's pspReference of an answer, which its support asks for.
+PSP_REFERENCE = TraceId("pspReference", "pspReference")
 
 
 class AdyenSettings(ProviderSettings):
@@ -158,7 +161,7 @@ class AdyenProvider(Provider):
         return await self.http.send(request)
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        return read_answer(model, response, self.account, "Adyen", trace_header="pspReference")
+        return read_answer(model, response, self.account, "Adyen", trace=PSP_REFERENCE)
 
     def _checked(self, build: Callable[[], T]) -> T:
         return read_result(build, self.account, "Adyen")
@@ -190,10 +193,7 @@ class AdyenProvider(Provider):
                 decline_code=DeclineCode.INVALID_REQUEST,
                 status_code=status,
             )
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            raise failure
-        raise OutcomeUnknown(f"{label}: unexpected answer", status_code=status)
+        raise http_failure(response, self.http, "Adyen", trace=PSP_REFERENCE)
 
     @staticmethod
     def _unsendable(exc: AmountNotAccepted) -> Decline:

@@ -40,7 +40,7 @@ from gatewayhub.provider import (
     Provider,
     ProviderHTTP,
     ProviderSettings,
-    classify_http_failure,
+    http_failure,
 )
 from gatewayhub_alipay import errors, keys, signing, transform, webhooks, wire
 
@@ -143,10 +143,7 @@ class AlipayProvider(Provider):
         )
         response = await self.http.send(request)
         if response.status_code != 200:
-            raise classify_http_failure(response, self.http) or OutcomeUnknown(
-                f"{self.account}: unexpected HTTP {response.status_code}",
-                status_code=response.status_code,
-            )
+            raise http_failure(response, self.http, "Alipay")
         return self._answer(response, method, answer)
 
     def _unknown(self, why: str) -> OutcomeUnknown:

@@ -11,7 +11,6 @@ import httpx
 from pydantic import Field, SecretStr
 
 from gatewayhub.currencies import EXPONENTS
-from gatewayhub.errors import OutcomeUnknown
 from gatewayhub.fees import FeeSchedule
 from gatewayhub.models import (
     AuthorizeCall,
@@ -30,7 +29,7 @@ from gatewayhub.provider import (
     Provider,
     ProviderSettings,
     UnsupportedOperation,
-    classify_http_failure,
+    http_failure,
     read_answer,
     read_result,
 )
@@ -158,13 +157,7 @@ class CheckoutProvider(Provider):
         return None
 
     def _failure(self, response: httpx.Response) -> Exception:
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            return failure
-        return OutcomeUnknown(
-            f"{self.account}: unexpected HTTP {response.status_code} from Checkout.com",
-            status_code=response.status_code,
-        )
+        return http_failure(response, self.http, "Checkout.com")
 
     # -- operations ---------------------------------------------------------------------------
 

@@ -35,9 +35,11 @@ from gatewayhub.provider import (
     Provider,
     ProviderHTTP,
     ProviderSettings,
+    TraceId,
     UnsupportedOperation,
     WebhookVerificationError,
     classify_http_failure,
+    http_failure,
     read_answer,
     read_result,
 )
@@ -46,6 +48,8 @@ from gatewayhub_paypal.amounts import AmountNotRepresentable
 from gatewayhub_paypal.oauth import AccessTokens
 
 T = TypeVar("T")
+# PayPal's id of an answer, which its support asks for.
+DEBUG_ID = TraceId("PayPal-Debug-Id", "debug_id")
 BASE_URLS = {"sandbox": "https://api-m.sandbox.paypal.com", "live": "https://api-m.paypal.com"}
 _CERT_CACHE = 16  # certificates kept per account (PayPal rotates them rarely)
 
@@ -182,7 +186,7 @@ class PayPalProvider(Provider):
             response,
             self.account,
             "PayPal access token",
-            trace_header="PayPal-Debug-Id",
+            trace=DEBUG_ID,
             moved_nothing=True,
         )
 
@@ -220,12 +224,7 @@ class PayPalProvider(Provider):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        return read_answer(model, response, self.account, "PayPal", trace_header="PayPal-Debug-Id")
-
-    @staticmethod
-    def _debug_id(response: httpx.Response) -> str:
-        debug_id = response.headers.get("paypal-debug-id")
-        return f", debug_id {debug_id}" if debug_id else ""
+        return read_answer(model, response, self.account, "PayPal", trace=DEBUG_ID)
 
     def _read(self, build: Callable[[], T], status_code: int = 200) -> T:
         """A transform applied to a 2xx: an unreadable amount means the outcome is unknown."""
@@ -240,14 +239,7 @@ class PayPalProvider(Provider):
             return wire.ErrorBody()
 
     def _failure(self, response: httpx.Response) -> ProviderError:
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            return failure
-        return OutcomeUnknown(
-            f"{self.account}: unexpected HTTP {response.status_code} from PayPal"
-            f"{self._debug_id(response)}",
-            status_code=response.status_code,
-        )
+        return http_failure(response, self.http, "PayPal", trace=DEBUG_ID)
 
     def _refused(self, response: httpx.Response) -> PaymentResult | None:
         """PayPal's refusals that are declines: 400 INVALID_REQUEST, 404, 422."""

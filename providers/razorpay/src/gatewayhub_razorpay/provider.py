@@ -17,7 +17,7 @@ from typing import Any, ClassVar, TypeVar
 import httpx
 from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from gatewayhub.errors import DeclineCode, NotSent, OutcomeUnknown
+from gatewayhub.errors import DeclineCode, NotSent
 from gatewayhub.fees import FeeSchedule
 from gatewayhub.models import (
     AuthorizeCall,
@@ -35,7 +35,7 @@ from gatewayhub.provider import (
     Capabilities,
     Provider,
     ProviderSettings,
-    classify_http_failure,
+    http_failure,
     read_answer,
 )
 from gatewayhub_razorpay import signatures, transform, webhooks, wire
@@ -178,13 +178,7 @@ class RazorpayProvider(Provider):
         return error
 
     def _failure(self, response: httpx.Response) -> Exception:
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            return failure
-        return OutcomeUnknown(
-            f"{self.account}: unexpected HTTP {response.status_code} from Razorpay",
-            status_code=response.status_code,
-        )
+        return http_failure(response, self.http, "Razorpay")
 
     async def _order(self, order_id: str) -> wire.Order | None:
         """GET /v1/orders/{id}; None when Razorpay says there is no such order."""

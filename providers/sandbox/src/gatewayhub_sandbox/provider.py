@@ -12,7 +12,7 @@ import httpx
 from pydantic import Field, SecretStr
 
 from gatewayhub.clock import Clock
-from gatewayhub.errors import DeclineCode, NotSent, OutcomeUnknown
+from gatewayhub.errors import DeclineCode, NotSent
 from gatewayhub.fees import FeeSchedule
 from gatewayhub.models import (
     AuthorizeCall,
@@ -33,7 +33,7 @@ from gatewayhub.provider import (
     Provider,
     ProviderSettings,
     WebhookSink,
-    classify_http_failure,
+    http_failure,
     read_answer,
 )
 from gatewayhub_sandbox import transform, webhooks, wire
@@ -178,13 +178,7 @@ class SandboxProvider(Provider):
                 decline_code=DeclineCode.PROVIDER_UNAVAILABLE,
                 status_code=503,
             )
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            return failure
-        return OutcomeUnknown(
-            f"{self.account}: unexpected HTTP {response.status_code}",
-            status_code=response.status_code,
-        )
+        return http_failure(response, self.http, "sandbox")
 
     def _payment_answer(self, response: httpx.Response, *, echo: bool = True) -> PaymentResult:
         if response.status_code in (200, 201):

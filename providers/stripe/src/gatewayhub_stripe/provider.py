@@ -45,7 +45,8 @@ from gatewayhub.provider import (
     Capabilities,
     Provider,
     ProviderSettings,
-    classify_http_failure,
+    TraceId,
+    http_failure,
     read_answer,
     read_result,
 )
@@ -62,6 +63,8 @@ DEFAULT_CURRENCIES = (
 )
 _KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
 T = TypeVar("T")
+# Stripe's id of a request, which its support asks for.
+REQUEST_ID = TraceId("Request-Id", "request")
 Echo = Callable[[wire.PaymentIntent], Money]
 
 
@@ -166,7 +169,7 @@ class StripeProvider(Provider):
         return await self.http.send(request)
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        return read_answer(model, response, self.account, "Stripe", trace_header="Request-Id")
+        return read_answer(model, response, self.account, "Stripe", trace=REQUEST_ID)
 
     def _refusal(self, response: httpx.Response) -> wire.ApiError | Exception:
         """The error of a non-2xx answer: a decline/refusal to return as a value, or the
@@ -198,12 +201,7 @@ class StripeProvider(Provider):
                 )
             if error is not None:
                 return error
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            return failure
-        return OutcomeUnknown(
-            f"{self.account}: unexpected HTTP {status} from Stripe", status_code=status
-        )
+        return http_failure(response, self.http, "Stripe", trace=REQUEST_ID)
 
     def _answer(
         self, response: httpx.Response, echo: Echo | None = None

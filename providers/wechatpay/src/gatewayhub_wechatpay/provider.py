@@ -40,7 +40,7 @@ from gatewayhub.provider import (
     ProviderHTTP,
     ProviderSettings,
     WebhookVerificationError,
-    classify_http_failure,
+    http_failure,
     read_answer,
 )
 from gatewayhub_wechatpay import errors, keys, signing, transform, webhooks, wire
@@ -234,9 +234,7 @@ class WechatPayProvider(Provider):
             except ValidationError:
                 return f"HTTP_{status}", ""
             return error.code, error.message
-        raise classify_http_failure(response, self.http) or self._unknown(
-            f"unexpected HTTP {status}"
-        )
+        raise http_failure(response, self.http, "WeChat Pay")
 
     def _order_path(self, out_trade_no: str) -> str:
         return f"/v3/pay/transactions/out-trade-no/{out_trade_no}"
