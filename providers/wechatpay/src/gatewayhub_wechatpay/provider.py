@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 
 from gatewayhub.errors import DeclineCode, OutcomeUnknown
 from gatewayhub.fees import FeeSchedule
+from gatewayhub.idempotency import key_hex
 from gatewayhub.models import (
     AuthorizeCall,
     PaymentMethodType,
@@ -310,7 +311,7 @@ class WechatPayProvider(Provider):
             raise self._unknown("the order has no amount to refund against")
         body = wire.Refund(
             out_trade_no=call.provider_reference,
-            out_refund_no=transform.order_number(call.key),
+            out_refund_no=key_hex(call.key),
             reason=call.reason,
             notify_url=self.settings.refund_notify_url or self.settings.notify_url,
             amount=wire.RefundAmount(
@@ -326,7 +327,7 @@ class WechatPayProvider(Provider):
 
     async def retrieve(self, call: RetrieveCall) -> PaymentResult:
         """GET the order by our out_trade_no (from the key when no reference came back)."""
-        out_trade_no = call.provider_reference or transform.order_number(call.key)
+        out_trade_no = call.provider_reference or key_hex(call.key)
         response = await self._query(out_trade_no)
         if response.status_code == 200:
             return transform.transaction_result(self._read(response, wire.Transaction))
