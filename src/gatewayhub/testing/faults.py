@@ -12,6 +12,8 @@ from collections.abc import Callable, Mapping
 
 import httpx
 
+from gatewayhub.errors import NotSent, OutcomeUnknown, ProviderError
+
 Fault = Callable[[httpx.Request], httpx.Response]
 
 # The scenarios `fault` arranges (see `gatewayhub.testing.contract`).
@@ -23,6 +25,18 @@ _RAISED: Mapping[str, type[httpx.TransportError]] = {
     "read_timeout": httpx.ReadTimeout,  # sent, the answer never came: outcome unknown
 }
 _STATUS: Mapping[str, int] = {"server_error": 500, "rate_limited": 429, "auth_failed": 401}
+
+# Every transport failure httpx raises, with what `ProviderHTTP.send` makes of it (see
+# `gatewayhub.provider`), for tests that run each of an adapter's calls against all of them.
+TRANSPORT_FAILURES: tuple[tuple[type[httpx.TransportError], type[ProviderError]], ...] = (
+    (httpx.ConnectError, NotSent),
+    (httpx.ConnectTimeout, NotSent),
+    (httpx.PoolTimeout, NotSent),
+    (httpx.ReadTimeout, OutcomeUnknown),
+    (httpx.WriteTimeout, OutcomeUnknown),
+    (httpx.RemoteProtocolError, OutcomeUnknown),
+    (httpx.ReadError, OutcomeUnknown),
+)
 
 
 def fault(
