@@ -23,6 +23,27 @@ def provider_key(payment_id: str, operation: Operation, seq: int) -> str:
     return str(uuid.uuid5(_KEY_NAMESPACE, f"{payment_id}/{operation.value}/{seq}"))
 
 
+def key_hex(key: str) -> str:
+    """A provider key as 32 hex digits, for providers whose merchant order numbers take no
+    dashes and at most 32 characters (Alipay, WeChat Pay); a key that is not a UUID is
+    hashed to the same shape."""
+    try:
+        return uuid.UUID(key).hex
+    except ValueError:
+        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+def key_from_hex(text: str | None) -> str | None:
+    """The provider key `key_hex` made `text` from, when it was made from one: an order
+    number echoed in a webhook then names the attempt even if its answer was lost."""
+    if text is None or len(text) != 32:
+        return None
+    try:
+        return str(uuid.UUID(hex=text))
+    except ValueError:
+        return None
+
+
 def fingerprint(operation: str, payload: dict[str, Any]) -> str:
     """A SHA-256 over the canonical JSON of a request.
 

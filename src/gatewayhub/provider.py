@@ -21,10 +21,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple, TypeVar
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from gatewayhub.clock import Clock
 from gatewayhub.errors import (
@@ -52,6 +52,8 @@ from gatewayhub.money import Money
 from gatewayhub.redaction import redact
 
 log = logging.getLogger("gatewayhub.provider")
+M = TypeVar("M", bound=BaseModel)
+T = TypeVar("T")
 
 
 class AmountFormat(StrEnum):
@@ -236,6 +238,89 @@ def classify_http_failure(response: httpx.Response, http: ProviderHTTP) -> Provi
             status_code=status,
         )
     return None
+
+
+class TraceId(NamedTuple):
+    """The answer header carrying the id a provider's support asks for, and the name error
+    messages give it ("debug_id 8f2b...")."""
+
+    header: str
+    label: str
+
+    def of(self, response: httpx.Response) -> str:
+        """`, <label> <id>` when `response` carries the id, else ``."""
+        value = response.headers.get(self.header)
+        return f", {self.label} {value}" if value else ""
+
+
+def http_failure(
+    response: httpx.Response,
+    http: ProviderHTTP,
+    provider_label: str,
+    *,
+    trace: TraceId | None = None,
+) -> ProviderError:
+    """The failure an HTTP status means once the adapter has handled its provider's own
+    answers and refusals: `classify_http_failure`'s, else `OutcomeUnknown` (an answer the
+    adapter does not expect may have followed an effect)."""
+    failure = classify_http_failure(response, http)
+    if failure is not None:
+        return failure
+    status = response.status_code
+    return OutcomeUnknown(
+        f"{http.account}: unexpected HTTP {status} from {provider_label}"
+        f"{trace.of(response) if trace else ''}",
+        status_code=status,
+    )
+
+
+def read_answer(
+    model: type[M],
+    response: httpx.Response,
+    account: str,
+    provider_label: str,
+    *,
+    trace: TraceId | None = None,
+    moved_nothing: bool = False,
+) -> M:
+    """The provider's answer as `model`, or the failure an unreadable body means.
+
+    The provider answered, so it may have acted on the request: a body that does not read
+    as `model` raises `OutcomeUnknown` (the money may have moved). `moved_nothing` is for
+    calls that cannot move money (an access token): there it raises `NotSent`. The
+    provider's `trace` id, when the answer has one, goes into the message for its support.
+    """
+    try:
+        return model.model_validate_json(response.content)
+    except ValidationError as exc:
+        status = response.status_code
+        message = (
+            f"{account}: unreadable {provider_label} answer (HTTP {status}"
+            f"{trace.of(response) if trace else ''}): {exc.error_count()} validation errors"
+        )
+        if moved_nothing:
+            raise NotSent(
+                message, decline_code=DeclineCode.PROVIDER_UNAVAILABLE, status_code=status
+            ) from None
+        raise OutcomeUnknown(
+            message, decline_code=DeclineCode.OUTCOME_UNKNOWN, status_code=status
+        ) from None
+
+
+def read_result(
+    build: Callable[[], T], account: str, provider_label: str, *, status_code: int | None = None
+) -> T:
+    """What `build` translates from a 2xx answer, or `OutcomeUnknown` when the answer holds
+    an amount or currency it cannot read (a `ValueError`: `MoneyError`, an unknown
+    currency): the provider acted on something we do not understand."""
+    try:
+        return build()
+    except ValueError as exc:
+        raise OutcomeUnknown(
+            f"{account}: unreadable amount in {provider_label} answer: {exc}",
+            decline_code=DeclineCode.OUTCOME_UNKNOWN,
+            status_code=status_code,
+        ) from None
 
 
 def check_echo(sent: Money, result: PaymentResult | RefundResult, account: str) -> None:

@@ -23,9 +23,15 @@ from gatewayhub.errors import DeclineCode
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock, Fixtures
+from gatewayhub.testing.faults import FAULTS, Fault, fault
+from gatewayhub.testing.openapi import OpenAPI
 from gatewayhub_adyen.provider import AdyenProvider, AdyenSettings
 
 FIXTURES = Fixtures(Path(__file__).parent / "fixtures")
+# Adyen's OpenAPI documents, byte-identical copies (see SOURCES.md): Checkout API v71 for
+# requests and answers, Webhooks v1 for notifications.
+CHECKOUT_SPEC = OpenAPI(Path(__file__).parent / "specs" / "adyen-checkout-v71.json")
+WEBHOOKS_SPEC = OpenAPI(Path(__file__).parent / "specs" / "adyen-webhooks-v1.json")
 API = "https://checkout-test.adyen.com/v71"
 API_KEY = "AQE_FAKE_gatewayhub_contract_api_key_0000"
 MERCHANT = "YOUR_MERCHANT_ACCOUNT"
@@ -51,6 +57,43 @@ DECLINES: Mapping[str, DeclineCode] = {
     "refused_brand_new_reason": C.GENERIC_DECLINE,
     "error_acquirer_error": C.PROCESSING_ERROR,
 }
+# Adyen's answers to the contract's failure scenarios (see gatewayhub.testing.faults).
+MALFORMED = httpx.Response(200, content=b'{"pspReference": "993617895204576J", "resultCode')
+FAILURES = {
+    "server_error": FIXTURES.response("authorize/server_error.json", 500),
+    "rate_limited": FIXTURES.response("authorize/rate_limited.json", 429),
+    "auth_failed": FIXTURES.response("authorize/unauthorized.json", 401),
+}
+
+
+# request path suffix -> (request schema, success response schema) of the Checkout API
+OPERATIONS = {
+    "/payments": ("PaymentRequest", "PaymentResponse"),
+    "/captures": ("PaymentCaptureRequest", "PaymentCaptureResponse"),
+    "/cancels": ("PaymentCancelRequest", "PaymentCancelResponse"),
+    "/refunds": ("PaymentRefundRequest", "PaymentRefundResponse"),
+}
+
+
+def operation(path: str) -> tuple[str, str]:
+    """The request and response schema names of a Checkout path."""
+    for suffix, schemas in OPERATIONS.items():
+        if path.endswith(suffix):
+            return schemas
+    raise KeyError(path)
+
+
+def webhook_errors(body: dict[str, Any]) -> list[str]:
+    """Errors of a notification body against its event code's webhook schema (every item's
+    code must use the same schema, as Adyen sends them)."""
+    found: list[str] = []
+    for wrapper in body["notificationItems"]:
+        code = wrapper["NotificationRequestItem"]["eventCode"]
+        operation_ = WEBHOOKS_SPEC.document["webhooks"][f"/{code}"]["post"]
+        ref = operation_["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        single = {**body, "notificationItems": [wrapper]}
+        found += WEBHOOKS_SPEC.errors(ref.removeprefix("#/components/schemas/"), single)
+    return found
 
 
 def sign_item(key_hex: str, item: Mapping[str, Any]) -> str:
@@ -90,19 +133,13 @@ def signed_body(
 class AdyenHarness:
     """Builds the adapter on respx and arranges scenarios with fixtures."""
 
-    scenarios = frozenset(
+    scenarios = FAULTS | frozenset(
         {
             "approved",
             "approved_manual",
             "requires_action",
             "unknown_status",
-            "malformed",
             "amount_mismatch",
-            "connect_error",
-            "read_timeout",
-            "server_error",
-            "rate_limited",
-            "auth_failed",
             "captured",
             "voided",
             "refunded",
@@ -156,15 +193,15 @@ class AdyenHarness:
         fixture: str | None = None,
         status: int = 200,
         headers: dict[str, str] | None = None,
-        error: type[Exception] | None = None,
+        side_effect: Fault | None = None,
         content: bytes | None = None,
     ) -> respx.Route:
-        """Answer the next POST to `path` with a fixture, raw content, or a transport error."""
+        """Answer the next POST to `path` with a fixture, raw content, or a side effect."""
         self.router.clear()
         self.router.reset()
         route = self.router.route(method="POST", path=path)
-        if error is not None:
-            route.side_effect = error
+        if side_effect is not None:
+            route.side_effect = side_effect
         elif content is not None:
             route.return_value = httpx.Response(status, content=content, headers=headers)
         else:
@@ -193,18 +230,10 @@ class AdyenHarness:
         }.get(scenario, scenario)
         if scenario.startswith("decline:"):
             self.answer("/payments", f"authorize/{scenario.removeprefix('decline:')}.json")
-        elif scenario == "connect_error":
-            self.answer("/payments", error=httpx.ConnectError)
-        elif scenario == "read_timeout":
-            self.answer("/payments", error=httpx.ReadTimeout)
-        elif scenario == "malformed":
-            self.answer("/payments", content=b'{"pspReference": "993617895204576J", "resultCode')
-        elif scenario == "server_error":
-            self.answer("/payments", "authorize/server_error.json", 500)
-        elif scenario == "rate_limited":
-            self.answer("/payments", "authorize/rate_limited.json", 429)
-        elif scenario == "auth_failed":
-            self.answer("/payments", "authorize/unauthorized.json", 401)
+        elif scenario in FAULTS:
+            self.answer(
+                "/payments", side_effect=fault(scenario, malformed=MALFORMED, answers=FAILURES)
+            )
         else:
             self.answer("/payments", f"authorize/{fixture}.json")
 

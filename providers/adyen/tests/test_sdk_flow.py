@@ -14,10 +14,10 @@ from typing import Any
 
 import respx
 
-from gatewayhub.config import parse_config
 from gatewayhub.hub import Hub
 from gatewayhub.models import PaymentStatus, RefundStatus
 from gatewayhub.testing import FixedClock
+from gatewayhub.testing.end_to_end import one_account_hub
 
 from .harness import API, API_KEY, FIXTURES, HMAC_NEW, MERCHANT, sign_item
 
@@ -25,25 +25,17 @@ PAYMENT_PSP = "JLCMPCQ8HXSKGK82"  # pspReference of the RedirectShopper fixture
 MODIFICATION_PSP = "993617894906488A"  # pspReference of the capture/cancel/refund fixtures
 
 
-def config(database_url: str) -> Any:
-    return parse_config(
-        {
-            "gateway": {"database_url": database_url},
-            "providers": {
-                "adyen_eu": {
-                    "type": "adyen",
-                    "country": "NL",
-                    "settings": {
-                        "api_key": API_KEY,
-                        "merchant_account": MERCHANT,
-                        "hmac_keys": [HMAC_NEW],
-                        "return_url": "https://shop.example/checkout/return",
-                        "currencies": ["EUR"],
-                    },
-                }
-            },
-        }
-    )
+ADYEN_EU = {
+    "type": "adyen",
+    "country": "NL",
+    "settings": {
+        "api_key": API_KEY,
+        "merchant_account": MERCHANT,
+        "hmac_keys": [HMAC_NEW],
+        "return_url": "https://shop.example/checkout/return",
+        "currencies": ["EUR"],
+    },
+}
 
 
 def notification(code: str, **item: Any) -> bytes:
@@ -69,7 +61,7 @@ async def test_3ds_purchase_is_captured_by_the_authorisation_webhook(
         payments = adyen.post("/payments").mock(
             return_value=FIXTURES.response("authorize/redirect_shopper.json")
         )
-        async with Hub(config(database_url), clock=clock, background=False) as hub:
+        async with one_account_hub(database_url, "adyen_eu", ADYEN_EU, clock=clock) as hub:
             payment = await hub.authorize(
                 amount=1000,
                 currency="EUR",
@@ -116,7 +108,7 @@ async def test_manual_capture_and_refund_settle_by_webhooks(
         refunds = adyen.post(f"/payments/{PAYMENT_PSP}/refunds").mock(
             return_value=FIXTURES.response("refund/partial.json", 201)
         )
-        async with Hub(config(database_url), clock=clock, background=False) as hub:
+        async with one_account_hub(database_url, "adyen_eu", ADYEN_EU, clock=clock) as hub:
             payment = await hub.authorize(
                 amount=2000, currency="EUR", payment_method="M5N7TQ4TG5PFWR50", capture="manual"
             )
@@ -181,7 +173,7 @@ async def test_void_settles_by_the_cancellation_webhook(
         adyen.post("/payments/993617895204576J/cancels").mock(
             return_value=FIXTURES.response("void/voided.json", 201)
         )
-        async with Hub(config(database_url), clock=clock, background=False) as hub:
+        async with one_account_hub(database_url, "adyen_eu", ADYEN_EU, clock=clock) as hub:
             payment = await hub.authorize(
                 amount=1000, currency="EUR", payment_method="M5N7TQ4TG5PFWR50", capture="manual"
             )
@@ -207,7 +199,7 @@ async def test_a_failed_capture_can_be_tried_again(database_url: str, clock: Fix
         captures = adyen.post("/payments/993617895204576J/captures").mock(
             return_value=FIXTURES.response("capture/captured.json", 201)
         )
-        async with Hub(config(database_url), clock=clock, background=False) as hub:
+        async with one_account_hub(database_url, "adyen_eu", ADYEN_EU, clock=clock) as hub:
             payment = await hub.authorize(
                 amount=2000, currency="EUR", payment_method="M5N7TQ4TG5PFWR50", capture="manual"
             )

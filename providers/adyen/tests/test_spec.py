@@ -16,9 +16,8 @@ import pytest
 
 from gatewayhub_adyen.provider import AdyenProvider
 
-from . import openapi
 from .conftest import _validated_post
-from .harness import FIXTURES, signed_body
+from .harness import CHECKOUT_SPEC, FIXTURES, operation, signed_body, webhook_errors
 
 ROOT = Path(__file__).parent
 # sha256 of the copies, equal to ../shared (see SOURCES.md): guards against re-serializing.
@@ -54,18 +53,18 @@ def test_the_validator_catches_mistakes() -> None:
         "paymentMethod": {"type": "scheme", "storedPaymentMethodId": "M5N7TQ4TG5PFWR50"},
         "captureLater": True,
     }
-    found = openapi.checkout("PaymentRequest", request)
+    found = CHECKOUT_SPEC.errors("PaymentRequest", request)
     assert any("returnUrl" in p for p in found)
     assert any(p.startswith("amount/value") for p in found)
     assert any("captureLater" in p for p in found)
-    assert openapi.checkout("PaymentCaptureResponse", {"status": "done"}) != []
+    assert CHECKOUT_SPEC.errors("PaymentCaptureResponse", {"status": "done"}) != []
 
 
 def response_schema(name: str, data: dict[str, Any]) -> str:
     if "errorCode" in data:
         return "ServiceError"
     folder = name.split("/", maxsplit=1)[0]
-    _, schema = openapi.operation(
+    _, schema = operation(
         {"authorize": "/payments", "capture": "/captures", "void": "/cancels"}.get(
             folder, "/refunds"
         )
@@ -83,7 +82,7 @@ RESPONSES = sorted(
 @pytest.mark.parametrize("name", RESPONSES)
 def test_response_fixtures_fit_the_spec(name: str) -> None:
     data = FIXTURES.json(name)
-    found = openapi.checkout(response_schema(name, data), data)
+    found = CHECKOUT_SPEC.errors(response_schema(name, data), data)
     if name in OUTSIDE_THE_SPEC:
         assert found != []
     else:
@@ -106,11 +105,11 @@ SPEC_SELF_CONTRADICTIONS = {
 
 @pytest.mark.parametrize("name", WEBHOOKS)
 def test_webhook_fixtures_fit_the_spec(name: str) -> None:
-    found = openapi.webhook(FIXTURES.json(f"webhooks/{name}.json"))
+    found = webhook_errors(FIXTURES.json(f"webhooks/{name}.json"))
     assert found == SPEC_SELF_CONTRADICTIONS.get(name, [])
 
 
 def test_signed_webhooks_fit_the_spec() -> None:
     data, body = signed_body(["AUTHORISATION", "CAPTURE", "CANCELLATION", "REFUND"])
-    assert openapi.webhook(json.loads(body)) == []
+    assert webhook_errors(json.loads(body)) == []
     assert len(data["notificationItems"]) == 4

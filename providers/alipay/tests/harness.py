@@ -27,6 +27,7 @@ from gatewayhub.errors import DeclineCode
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock, Fixtures
+from gatewayhub.testing.faults import FAULTS, fault
 from gatewayhub_alipay.provider import LIVE_GATEWAY, AlipayProvider, AlipaySettings
 
 HERE = Path(__file__).parent
@@ -122,6 +123,15 @@ def answer(name: str) -> httpx.Response:
     )
 
 
+# Alipay's answers to the contract's failure scenarios (see gatewayhub.testing.faults): its
+# gateway reports an unavailable service or a refused signature in a 200 answer.
+MALFORMED = httpx.Response(200, content=b'{"alipay_trade_precrea')
+FAILURES = {
+    "server_error": answer("precreate/service_unavailable.json"),
+    "auth_failed": answer("precreate/invalid_signature.json"),
+}
+
+
 class AlipayHarness:
     """The contract harness."""
 
@@ -179,8 +189,6 @@ class AlipayHarness:
         fixture = {
             ("authorize", "requires_action"): "precreate/qr_code.json",
             ("authorize", "approved"): "precreate/qr_code.json",
-            ("authorize", "server_error"): "precreate/service_unavailable.json",
-            ("authorize", "auth_failed"): "precreate/invalid_signature.json",
             ("void", "voided"): "close/closed.json",
             ("refund", "refunded"): "refund/fund_change_y.json",
             ("retrieve", "found"): "query/trade_success.json",
@@ -191,12 +199,8 @@ class AlipayHarness:
         if fixture is not None:
             self.route.side_effect = None
             self.route.return_value = answer(fixture)
-        elif scenario == "malformed":
-            self.route.return_value = httpx.Response(200, content=b'{"alipay_trade_precrea')
-        elif scenario == "connect_error":
-            self.route.side_effect = httpx.ConnectError("refused")
-        elif scenario == "read_timeout":
-            self.route.side_effect = httpx.ReadTimeout("slow")
+        elif scenario in FAULTS:
+            self.route.side_effect = fault(scenario, malformed=MALFORMED, answers=FAILURES)
         else:
             raise AssertionError(f"no arrangement for {operation}/{scenario}")
 

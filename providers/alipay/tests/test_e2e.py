@@ -10,11 +10,11 @@ from collections.abc import AsyncIterator
 import pytest
 import respx
 
-from gatewayhub.config import parse_config
 from gatewayhub.hub import Hub
 from gatewayhub.models import PaymentStatus
 from gatewayhub.provider import WebhookVerificationError
 from gatewayhub.testing import FixedClock
+from gatewayhub.testing.end_to_end import assert_payment_books, one_account_hub
 from gatewayhub_alipay.provider import LIVE_GATEWAY
 
 from .harness import APP_ID, FIXTURES, NODESDK_VECTOR, answer, form, signed_notification, vector
@@ -24,39 +24,24 @@ ACCOUNT = "alipay_cn"
 
 @pytest.fixture
 async def hub(database_url: str, clock: FixedClock) -> AsyncIterator[Hub]:
-    config = parse_config(
-        {
-            "gateway": {"database_url": database_url},
-            "routing": {"strategies": ["priority"]},
-            "providers": {
-                ACCOUNT: {
-                    "type": "alipay",
-                    "country": "CN",
-                    "settings": {
-                        "app_id": APP_ID,
-                        "app_private_key": vector(
-                            "alipay_fzlee_test_app_private_key_pkcs1.pem"
-                        ).decode(),
-                        "alipay_public_keys": [
-                            vector("alipay_fzlee_test_app_public_key.pem").decode(),
-                            NODESDK_VECTOR["alipay_public_key_b64_spki"],
-                        ],
-                        "notify_url": "https://shop.example/v1/webhooks/alipay/alipay_cn",
-                    },
-                }
-            },
-        }
-    )
-    async with Hub(config, clock=clock, background=False) as started:
+    entry = {
+        "type": "alipay",
+        "country": "CN",
+        "settings": {
+            "app_id": APP_ID,
+            "app_private_key": vector("alipay_fzlee_test_app_private_key_pkcs1.pem").decode(),
+            "alipay_public_keys": [
+                vector("alipay_fzlee_test_app_public_key.pem").decode(),
+                NODESDK_VECTOR["alipay_public_key_b64_spki"],
+            ],
+            "notify_url": "https://shop.example/v1/webhooks/alipay/alipay_cn",
+        },
+    }
+    routing = {"strategies": ["priority"]}
+    async with one_account_hub(
+        database_url, ACCOUNT, entry, clock=clock, routing=routing
+    ) as started:
         yield started
-
-
-async def books_balance(hub: Hub, payment_id: str, captured: int, refunded: int) -> None:
-    assert await hub.store.unbalanced_transactions() == []
-    entries = await hub.store.ledger_entries(payment_id)
-    assert sum(e["amount"] for e in entries) == 0
-    assert -sum(e["amount"] for e in entries if e["account"] == "sales") == captured
-    assert sum(e["amount"] for e in entries if e["account"] == "refunds") == refunded
 
 
 async def test_qr_payment_is_captured_by_the_notification(hub: Hub) -> None:
@@ -94,7 +79,7 @@ async def test_qr_payment_is_captured_by_the_notification(hub: Hub) -> None:
     assert (paid.authorized, paid.captured) == (2500, 2500)
     assert paid.next_action is None
     assert paid.fees == 15  # 0.6 % of 25.00 CNY, the default schedule
-    await books_balance(hub, payment.id, captured=2500, refunded=0)
+    await assert_payment_books(hub, payment.id, captured=2500, refunded=0)
 
     # Alipay resends until it reads "success": a repeat changes nothing.
     again = await hub.handle_webhook(ACCOUNT, headers, body)
@@ -111,7 +96,7 @@ async def test_qr_payment_is_captured_by_the_notification(hub: Hub) -> None:
     assert refund_route.call_count == 1
     refunded = await hub.get(payment.id)
     assert refunded.status is PaymentStatus.PARTIALLY_REFUNDED
-    await books_balance(hub, payment.id, captured=2500, refunded=1000)
+    await assert_payment_books(hub, payment.id, captured=2500, refunded=1000)
 
 
 async def test_a_forged_notification_changes_nothing(hub: Hub) -> None:

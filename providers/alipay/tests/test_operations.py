@@ -29,6 +29,7 @@ from gatewayhub.models import (
 )
 from gatewayhub.money import Money
 from gatewayhub.testing import FixedClock
+from gatewayhub.testing.faults import TRANSPORT_FAILURES
 from gatewayhub_alipay.provider import LIVE_GATEWAY, SANDBOX_GATEWAY, AlipayProvider
 
 from .harness import (
@@ -268,13 +269,6 @@ async def test_http_429_is_not_sent(router: respx.MockRouter, provider: AlipayPr
 
 # -- transport failures, for every operation that calls Alipay -------------------------------------
 
-NOT_SENT = [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.PoolTimeout("full")]
-UNKNOWN = [
-    httpx.ReadTimeout("slow"),
-    httpx.WriteTimeout("slow"),
-    httpx.RemoteProtocolError("reset"),
-    httpx.ReadError("reset"),
-]
 OPERATIONS = {
     "authorize": lambda p: p.authorize(authorize_call("qr")),
     "void": lambda p: p.void(VoidCall("pay_1", "vk", REFERENCE, CNY_25)),
@@ -284,16 +278,12 @@ OPERATIONS = {
 
 
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
-@pytest.mark.parametrize(
-    ("failure", "error"),
-    [(e, NotSent) for e in NOT_SENT] + [(e, OutcomeUnknown) for e in UNKNOWN],
-    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else v.__name__,
-)
+@pytest.mark.parametrize(("failure", "error"), TRANSPORT_FAILURES, ids=lambda v: v.__name__)
 async def test_transport_failures_are_classified(
     router: respx.MockRouter,
     provider: AlipayProvider,
     operation: str,
-    failure: Exception,
+    failure: type[Exception],
     error: type[Exception],
 ) -> None:
     router.post(LIVE_GATEWAY).mock(side_effect=failure)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from gatewayhub.errors import Decision, DeclineCode, NotSent, OutcomeUnknown
+from gatewayhub.idempotency import key_from_hex, key_hex
 from gatewayhub.models import AuthorizeCall, PaymentMethod, ProviderStatus, RefundStatus
 from gatewayhub.money import Money
 from gatewayhub_alipay import errors, transform, wire
@@ -110,22 +111,22 @@ def test_failures_are_exceptions(
     ],
 )
 def test_order_numbers_are_the_key_in_hex(key: str, order_no: str, back: str) -> None:
-    assert transform.order_number(key) == order_no
-    assert transform.key_of(order_no) == back
+    assert key_hex(key) == order_no
+    assert key_from_hex(order_no) == back
 
 
 def test_a_key_that_is_not_a_uuid_still_fits_alipays_rules() -> None:
-    order_no = transform.order_number("never-sent-key")
+    order_no = key_hex("never-sent-key")
     assert len(order_no) == 32
     assert order_no.isalnum()
-    assert order_no == transform.order_number("never-sent-key")
+    assert order_no == key_hex("never-sent-key")
 
 
 @pytest.mark.parametrize(
     "order_no", ["20190815155618536-564-57", None, "", "zz1c2a340d555b7e9a412f2a7c0f1e01"]
 )
 def test_foreign_order_numbers_have_no_key(order_no: str | None) -> None:
-    assert transform.key_of(order_no) is None
+    assert key_from_hex(order_no) is None
 
 
 @pytest.mark.parametrize(

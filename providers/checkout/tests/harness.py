@@ -21,9 +21,9 @@ from gatewayhub.models import AuthorizeCall
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock, Fixtures
+from gatewayhub.testing.faults import FAULTS, fault
+from gatewayhub.testing.openapi import OpenAPI
 from gatewayhub_checkout.provider import CheckoutProvider, CheckoutSettings
-
-from .openapi import OpenAPI
 
 HERE = Path(__file__).parent
 FIXTURES = Fixtures(HERE / "fixtures")
@@ -58,6 +58,14 @@ DECLINES: Mapping[str, DeclineCode] = {
     "200T3": C.GENERIC_DECLINE,
     "refused_card_expired": C.EXPIRED_CARD,
     "refused_processing_channel": C.INVALID_REQUEST,
+}
+# Checkout.com's answers to the contract's failure scenarios (see gatewayhub.testing.faults):
+# a 201 cut short (the approved fixture's first 60 bytes), the spec's "Bad gateway" without a
+# body, its 429; a 401 is "Unauthorized" without a body, as the default.
+MALFORMED = httpx.Response(201, content=FIXTURES.raw("authorize/approved.json")[:60])
+FAILURES = {
+    "server_error": httpx.Response(502),
+    "rate_limited": FIXTURES.response("authorize/rate_limited.json", 429),
 }
 
 # Request schema per route (NAS spec paths).
@@ -104,19 +112,13 @@ def settings(**overrides: Any) -> CheckoutSettings:
 class CheckoutHarness:
     """Builds the adapter on a respx router and arranges scenarios."""
 
-    scenarios = frozenset(
+    scenarios = FAULTS | frozenset(
         {
             "approved",
             "approved_manual",
             "requires_action",
             "unknown_status",
-            "malformed",
             "amount_mismatch",
-            "connect_error",
-            "read_timeout",
-            "server_error",
-            "rate_limited",
-            "auth_failed",
             "captured",
             "voided",
             "refunded",
@@ -169,9 +171,16 @@ class CheckoutHarness:
 
         return self.router.route(method=method, path=path).mock(side_effect=respond)
 
-    def fail(self, method: str, path: str, error: type[Exception]) -> respx.Route:
-        """Make `method path` raise a transport error."""
-        return self.router.route(method=method, path=path).mock(side_effect=error)
+    def fail(self, method: str, path: str, scenario: str) -> respx.Route:
+        """Make `method path` fail as `scenario` (gatewayhub.testing.faults), checking the
+        request."""
+        effect = fault(scenario, malformed=MALFORMED, answers=FAILURES)
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            check_request(request)
+            return effect(request)
+
+        return self.router.route(method=method, path=path).mock(side_effect=respond)
 
     def token(self, scenario: str) -> str:
         return TOKEN
@@ -197,29 +206,17 @@ class CheckoutHarness:
             "requires_action": (202, "authorize/3ds_redirect.json"),
             "unknown_status": (201, "authorize/retry_scheduled.json"),
             "amount_mismatch": (201, "authorize/amount_mismatch.json"),
-            "rate_limited": (429, "authorize/rate_limited.json"),
         }.get(scenario)
         if fixture is not None:
             self.answer("POST", "/payments", *fixture)
+        elif scenario in FAULTS:
+            self.fail("POST", "/payments", scenario)
         elif scenario.startswith("decline:"):
             name = scenario.removeprefix("decline:")
             if name.startswith("refused_"):
                 self.answer("POST", "/payments", 422, f"authorize/{name}.json")
             else:
                 self.answer("POST", "/payments", 201, f"authorize/declined_{name}.json")
-        elif scenario == "malformed":
-            # A 201 cut short: the approved fixture's first 60 bytes.
-            self.answer(
-                "POST", "/payments", 201, content=FIXTURES.raw("authorize/approved.json")[:60]
-            )
-        elif scenario == "server_error":
-            self.answer("POST", "/payments", 502)  # spec: "Bad gateway", no body
-        elif scenario == "auth_failed":
-            self.answer("POST", "/payments", 401)  # spec: "Unauthorized", no body
-        elif scenario == "connect_error":
-            self.fail("POST", "/payments", httpx.ConnectError)
-        elif scenario == "read_timeout":
-            self.fail("POST", "/payments", httpx.ReadTimeout)
         else:
             raise AssertionError(f"no fixture for authorize/{scenario}")
 

@@ -12,10 +12,10 @@ import httpx
 import pytest
 import respx
 
-from gatewayhub.config import parse_config
 from gatewayhub.hub import Hub
 from gatewayhub.models import PaymentStatus
 from gatewayhub.testing import FixedClock
+from gatewayhub.testing.end_to_end import assert_payment_books, one_account_hub
 
 from .harness import (
     BASE,
@@ -35,23 +35,16 @@ SENT: list[dict[str, Any]] = []  # request bodies Checkout.com received, in orde
 
 @pytest.fixture
 async def hub(database_url: str, clock: FixedClock) -> AsyncIterator[Hub]:
-    config = parse_config(
-        {
-            "gateway": {"database_url": database_url},
-            "providers": {
-                ACCOUNT: {
-                    "type": "checkout",  # found through the entry point
-                    "settings": {
-                        "secret_key": SECRET_KEY,
-                        "processing_channel_id": PROCESSING_CHANNEL,
-                        "webhook_secrets": [SIGNATURE_KEY],
-                        "three_ds": True,
-                        "currencies": ["USD", "EUR"],
-                    },
-                }
-            },
-        }
-    )
+    entry = {
+        "type": "checkout",  # found through the entry point
+        "settings": {
+            "secret_key": SECRET_KEY,
+            "processing_channel_id": PROCESSING_CHANNEL,
+            "webhook_secrets": [SIGNATURE_KEY],
+            "three_ds": True,
+            "currencies": ["USD", "EUR"],
+        },
+    }
     async with respx.mock(base_url=BASE, assert_all_called=False) as mock:
 
         def created(request: httpx.Request) -> httpx.Response:
@@ -75,12 +68,8 @@ async def hub(database_url: str, clock: FixedClock) -> AsyncIterator[Hub]:
         mock.post(f"/payments/{P3}/refunds", name="refund").mock(
             side_effect=accepted("refund/accepted.json")
         )
-        hub = Hub(config, clock=clock, background=False)
-        await hub.start()
-        try:
+        async with one_account_hub(database_url, ACCOUNT, entry, clock=clock) as hub:
             yield hub
-        finally:
-            await hub.close()
 
 
 async def deliver(hub: Hub, name: str) -> None:
@@ -116,11 +105,7 @@ async def test_three_ds_payment_settled_by_webhooks(hub: Hub) -> None:
     assert done.status is PaymentStatus.CAPTURED
     assert (done.authorized, done.captured) == (6540, 6540)
 
-    assert await hub.store.unbalanced_transactions() == []
-    entries = await hub.store.ledger_entries(view.id)
-    assert sum(e["amount"] for e in entries) == 0
-    sales = -sum(e["amount"] for e in entries if e["account"] == "sales")
-    assert sales == 6540
+    await assert_payment_books(hub, view.id, captured=6540)
 
 
 async def test_manual_capture_and_refund_settled_by_webhooks(hub: Hub) -> None:
@@ -145,7 +130,4 @@ async def test_manual_capture_and_refund_settled_by_webhooks(hub: Hub) -> None:
     done = await hub.get(view.id)
     assert (done.status, done.refunded) == (PaymentStatus.PARTIALLY_REFUNDED, 1540)
 
-    assert await hub.store.unbalanced_transactions() == []
-    entries = await hub.store.ledger_entries(view.id)
-    assert sum(e["amount"] for e in entries) == 0
-    assert sum(e["amount"] for e in entries if e["account"] == "refunds") == 1540
+    await assert_payment_books(hub, view.id, captured=6540, refunded=1540)

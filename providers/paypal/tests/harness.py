@@ -28,9 +28,9 @@ from gatewayhub.models import AuthorizeCall, PaymentMethod, PaymentMethodType
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock, Fixtures
+from gatewayhub.testing.faults import FAULTS, fault
+from gatewayhub.testing.openapi import OpenAPI
 from gatewayhub_paypal.provider import PayPalProvider, PayPalSettings
-
-from .openapi import OpenAPI
 
 HERE = Path(__file__).parent
 FIXTURES = Fixtures(HERE / "fixtures")
@@ -75,6 +75,17 @@ DECLINES: Mapping[str, DeclineCode] = {
     "refused_TRANSACTION_REFUSED": C.GENERIC_DECLINE,
     "refused_PAYEE_ACCOUNT_RESTRICTED": C.INVALID_REQUEST,
     "refused_DECIMAL_PRECISION": C.CURRENCY_NOT_SUPPORTED,
+}
+# Every PayPal answer carries a debug id.
+DEBUG_ID = {"paypal-debug-id": "f0e1d2c3b4a59"}
+# PayPal's answers to the contract's failure scenarios (see gatewayhub.testing.faults); a
+# refused credential is arranged on the token endpoint instead (auth_failed).
+MALFORMED = httpx.Response(
+    201, content=FIXTURES.raw("authorize/completed_captured.json")[:80], headers=DEBUG_ID
+)
+FAILURES = {
+    "server_error": FIXTURES.response("authorize/server_error.json", 500, DEBUG_ID),
+    "rate_limited": FIXTURES.response("authorize/rate_limited.json", 429, DEBUG_ID),
 }
 
 REQUEST_SCHEMAS = (
@@ -158,19 +169,13 @@ def sign(
 class PayPalHarness:
     """Builds the adapter on a respx router and arranges scenarios."""
 
-    scenarios = frozenset(
+    scenarios = FAULTS | frozenset(
         {
             "approved",
             "approved_manual",
             "requires_action",
             "unknown_status",
-            "malformed",
             "amount_mismatch",
-            "connect_error",
-            "read_timeout",
-            "server_error",
-            "rate_limited",
-            "auth_failed",
             "captured",
             "voided",
             "refunded",
@@ -234,16 +239,23 @@ class PayPalHarness:
 
         def respond(request: httpx.Request) -> httpx.Response:
             check_request(request)
-            extra = {"paypal-debug-id": "f0e1d2c3b4a59", **(headers or {})}
+            extra = {**DEBUG_ID, **(headers or {})}
             if fixture is not None:
                 return FIXTURES.response(fixture, status, extra)
             return httpx.Response(status, content=content, headers=extra)
 
         return self.router.route(method=method, url=f"{BASE}{path}").mock(side_effect=respond)
 
-    def fail(self, method: str, path: str, error: type[Exception]) -> respx.Route:
-        """Make `method BASE+path` raise a transport error."""
-        return self.router.route(method=method, url=f"{BASE}{path}").mock(side_effect=error)
+    def fail(self, method: str, path: str, scenario: str) -> respx.Route:
+        """Make `method BASE+path` fail as `scenario` (gatewayhub.testing.faults), checking
+        the request."""
+        effect = fault(scenario, malformed=MALFORMED, answers=FAILURES)
+
+        def respond(request: httpx.Request) -> httpx.Response:
+            check_request(request)
+            return effect(request)
+
+        return self.router.route(method=method, url=f"{BASE}{path}").mock(side_effect=respond)
 
     def reset(self) -> None:
         """No routes but the token and the certificate; no calls recorded."""
@@ -286,27 +298,20 @@ class PayPalHarness:
             "requires_action": (201, "authorize/payer_action_required.json"),
             "unknown_status": (201, "authorize/unknown_status.json"),
             "amount_mismatch": (201, "authorize/amount_mismatch.json"),
-            "server_error": (500, "authorize/server_error.json"),
-            "rate_limited": (429, "authorize/rate_limited.json"),
         }.get(scenario)
         if fixture is not None:
             self.answer("POST", orders, *fixture)
+        elif scenario == "auth_failed":
+            self.router.clear()
+            self.answer("POST", "/v1/oauth2/token", 401, "oauth/invalid_client.json")
+        elif scenario in FAULTS:
+            self.fail("POST", orders, scenario)
         elif scenario.startswith("decline:"):
             name = scenario.removeprefix("decline:")
             if name.startswith("refused_"):
                 self.answer("POST", orders, 422, f"authorize/{name}.json")
             else:
                 self.answer("POST", orders, 201, f"authorize/declined_{name}.json")
-        elif scenario == "malformed":
-            cut = FIXTURES.raw("authorize/completed_captured.json")[:80]
-            self.answer("POST", orders, 201, content=cut)
-        elif scenario == "auth_failed":
-            self.router.clear()
-            self.answer("POST", "/v1/oauth2/token", 401, "oauth/invalid_client.json")
-        elif scenario == "connect_error":
-            self.fail("POST", orders, httpx.ConnectError)
-        elif scenario == "read_timeout":
-            self.fail("POST", orders, httpx.ReadTimeout)
         else:
             raise AssertionError(f"no fixture for authorize/{scenario}")
 

@@ -11,10 +11,10 @@ import httpx
 import pytest
 import respx
 
-from gatewayhub.config import parse_config
 from gatewayhub.hub import Hub
 from gatewayhub.models import PaymentStatus
 from gatewayhub.testing import FixedClock
+from gatewayhub.testing.end_to_end import assert_payment_books, one_account_hub
 
 from .harness import (
     AUTH,
@@ -66,28 +66,17 @@ async def paypal() -> AsyncIterator[PayPal]:
 
 @pytest.fixture
 async def hub(paypal: PayPal, database_url: str, clock: FixedClock) -> AsyncIterator[Hub]:
-    config = parse_config(
-        {
-            "gateway": {"database_url": database_url},
-            "providers": {
-                ACCOUNT: {
-                    "type": "paypal",  # found through the entry point
-                    "settings": {
-                        "client_id": CLIENT_ID,
-                        "client_secret": CLIENT_SECRET,
-                        "webhook_ids": [WEBHOOK_ID],
-                        "currencies": ["USD"],
-                    },
-                }
-            },
-        }
-    )
-    hub = Hub(config, clock=clock, background=False)
-    await hub.start()
-    try:
+    entry = {
+        "type": "paypal",  # found through the entry point
+        "settings": {
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "webhook_ids": [WEBHOOK_ID],
+            "currencies": ["USD"],
+        },
+    }
+    async with one_account_hub(database_url, ACCOUNT, entry, clock=clock) as hub:
         yield hub
-    finally:
-        await hub.close()
 
 
 async def deliver(hub: Hub, name: str) -> None:
@@ -95,14 +84,6 @@ async def deliver(hub: Hub, name: str) -> None:
     ack = await hub.handle_webhook(ACCOUNT, sign(body), body)
     assert ack.status_code == 200
     await hub.process_webhooks()
-
-
-async def assert_balanced(hub: Hub, payment_id: str, sales: int, refunds: int = 0) -> None:
-    assert await hub.store.unbalanced_transactions() == []
-    entries = await hub.store.ledger_entries(payment_id)
-    assert sum(e["amount"] for e in entries) == 0
-    assert -sum(e["amount"] for e in entries if e["account"] == "sales") == sales
-    assert sum(e["amount"] for e in entries if e["account"] == "refunds") == refunds
 
 
 async def start_checkout(hub: Hub, capture: str) -> str:
@@ -140,7 +121,7 @@ async def test_approval_webhook_then_lookup_captures(hub: Hub, paypal: PayPal) -
     await deliver(hub, "payment_capture_completed")  # PayPal confirms: nothing changes
     assert (await hub.get(payment_id)).captured == 10000
     assert paypal.cert.call_count == 1  # fetched once from the pinned URL, then cached
-    await assert_balanced(hub, payment_id, sales=10000)
+    await assert_payment_books(hub, payment_id, captured=10000)
 
 
 async def test_capture_webhook_alone_settles(hub: Hub, paypal: PayPal) -> None:
@@ -151,7 +132,7 @@ async def test_capture_webhook_alone_settles(hub: Hub, paypal: PayPal) -> None:
     view = await hub.get(payment_id)
     assert view.status is PaymentStatus.CAPTURED
     assert view.captured == 10000
-    await assert_balanced(hub, payment_id, sales=10000)
+    await assert_payment_books(hub, payment_id, captured=10000)
 
 
 async def test_manual_capture_and_refund(hub: Hub, paypal: PayPal) -> None:
@@ -181,4 +162,4 @@ async def test_manual_capture_and_refund(hub: Hub, paypal: PayPal) -> None:
     assert refund.status.value == "succeeded"
     view = await hub.get(payment_id)
     assert (view.status, view.refunded) == (PaymentStatus.PARTIALLY_REFUNDED, 2500)
-    await assert_balanced(hub, payment_id, sales=6000, refunds=2500)
+    await assert_payment_books(hub, payment_id, captured=6000, refunded=2500)

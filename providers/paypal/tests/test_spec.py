@@ -8,10 +8,10 @@ import pytest
 
 from gatewayhub.models import CaptureCall, PaymentMethodType, RefundCall
 from gatewayhub.money import Money
+from gatewayhub.testing.openapi import OpenAPI
 from gatewayhub_paypal import transform
 
 from .harness import DECLINES, FIXTURES, NOTIFICATIONS, ORDERS, PAYMENTS, authorize_call
-from .openapi import OpenAPI
 
 _ORDER = (ORDERS, "order")
 _422 = (ORDERS, "error_422")

@@ -19,6 +19,7 @@ from gatewayhub.errors import DeclineCode
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock, Fixtures
+from gatewayhub.testing.faults import FAULTS, fault
 from gatewayhub_razorpay.provider import RazorpayProvider, RazorpaySettings
 
 API = "https://api.razorpay.com"
@@ -36,6 +37,13 @@ SECRET_OTHER = "fake-webhook-secret-of-someone-else"
 ORDER_AUTHORIZED = "order_DESlLckIVRkHWj"
 ORDER_PAID = "order_N8FRN5zTm5S3wx"
 ORDER_ATTEMPTED = "fake_order_id"
+
+# Razorpay's answers to the contract's failure scenarios (see gatewayhub.testing.faults).
+MALFORMED = httpx.Response(200, content=b'{"id": "order_x", "amo')
+FAILURES = {
+    "server_error": httpx.Response(502),
+    "auth_failed": FIXTURES.response("errors/invalid_api_key.json", 401),
+}
 
 
 def sign(secret: str, body: bytes) -> str:
@@ -58,17 +66,11 @@ def settings(**overrides: Any) -> RazorpaySettings:
 class RazorpayHarness:
     """Builds the adapter on a respx router and arranges scenarios."""
 
-    scenarios = frozenset(
+    scenarios = FAULTS | frozenset(
         {
             "requires_action",
             "unknown_status",
-            "malformed",
             "amount_mismatch",
-            "connect_error",
-            "read_timeout",
-            "server_error",
-            "rate_limited",
-            "auth_failed",
             "captured",
             "refunded",
             "found",
@@ -132,18 +134,8 @@ class RazorpayHarness:
                 orders.mock(
                     return_value=FIXTURES.response("authorize/created_with_capture_options.json")
                 )
-            elif scenario == "malformed":
-                orders.mock(return_value=httpx.Response(200, content=b'{"id": "order_x", "amo'))
-            elif scenario == "connect_error":
-                orders.mock(side_effect=httpx.ConnectError)
-            elif scenario == "read_timeout":
-                orders.mock(side_effect=httpx.ReadTimeout)
-            elif scenario == "server_error":
-                orders.mock(return_value=httpx.Response(502))
-            elif scenario == "rate_limited":
-                orders.mock(return_value=httpx.Response(429))
-            elif scenario == "auth_failed":
-                orders.mock(return_value=FIXTURES.response("errors/invalid_api_key.json", 401))
+            elif scenario in FAULTS:
+                orders.mock(side_effect=fault(scenario, malformed=MALFORMED, answers=FAILURES))
             else:
                 orders.mock(return_value=FIXTURES.response("authorize/created.json"))
         elif operation == "capture":

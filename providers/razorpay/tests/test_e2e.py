@@ -13,10 +13,10 @@ import httpx
 import pytest
 import respx
 
-from gatewayhub.config import parse_config
 from gatewayhub.hub import Hub
 from gatewayhub.models import PaymentStatus, RefundStatus
 from gatewayhub.testing import FixedClock
+from gatewayhub.testing.end_to_end import one_account_hub
 
 from .harness import API, FIXTURES, KEY_ID, KEY_SECRET, SECRET_NEW, sign
 
@@ -63,24 +63,15 @@ async def assert_balanced(hub: Hub, captured: int, refunded: int = 0) -> None:
 
 @pytest.fixture
 async def hub(database_url: str) -> AsyncIterator[Hub]:
-    config = parse_config(
-        {
-            "gateway": {"database_url": database_url},
-            "providers": {
-                "razorpay_in": {
-                    "type": "razorpay",
-                    "settings": {
-                        "key_id": KEY_ID,
-                        "key_secret": KEY_SECRET,
-                        "webhook_secrets": [SECRET_NEW],
-                    },
-                }
-            },
-        }
-    )
+    entry = {
+        "type": "razorpay",
+        "settings": {"key_id": KEY_ID, "key_secret": KEY_SECRET, "webhook_secrets": [SECRET_NEW]},
+    }
     # The documented webhooks were sent in September 2019; the gateway lives then too.
     clock = FixedClock(datetime(2019, 9, 5, 9, 11, tzinfo=UTC))
-    async with Hub(config, clock=clock, rng=random.Random(3), background=False) as hub:
+    async with one_account_hub(
+        database_url, "razorpay_in", entry, clock=clock, rng=random.Random(3)
+    ) as hub:
         yield hub
 
 

@@ -22,6 +22,7 @@ from gatewayhub.models import (
     RetrieveCall,
 )
 from gatewayhub.money import Money
+from gatewayhub.testing.faults import TRANSPORT_FAILURES
 
 from .harness import FIXTURES, KEY_ID, KEY_SECRET, RazorpayHarness
 
@@ -152,17 +153,7 @@ async def test_invalid_api_key_is_not_sent(harness: RazorpayHarness, status: int
     assert raised.value.decline_code is DeclineCode.PROVIDER_AUTH_FAILED
 
 
-@pytest.mark.parametrize(
-    ("error", "expected"),
-    [
-        (httpx.ConnectError, NotSent),
-        (httpx.ConnectTimeout, NotSent),
-        (httpx.PoolTimeout, NotSent),
-        (httpx.ReadTimeout, OutcomeUnknown),
-        (httpx.WriteTimeout, OutcomeUnknown),
-        (httpx.RemoteProtocolError, OutcomeUnknown),
-    ],
-)
+@pytest.mark.parametrize(("error", "expected"), TRANSPORT_FAILURES, ids=lambda v: v.__name__)
 async def test_authorize_transport_failures(
     harness: RazorpayHarness, error: type[Exception], expected: type[Exception]
 ) -> None:

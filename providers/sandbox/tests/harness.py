@@ -14,6 +14,7 @@ from gatewayhub.errors import DeclineCode
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock
+from gatewayhub.testing.faults import FAULTS, fault
 from gatewayhub.webhooks.standard import sign_headers
 from gatewayhub_sandbox import cards
 from gatewayhub_sandbox.provider import SandboxProvider, SandboxSettings
@@ -63,29 +64,22 @@ class FaultyTransport(httpx.AsyncBaseTransport):
         return await self.inner.handle_async_request(request)
 
 
-def _raise(error: type[httpx.TransportError]) -> Callable[[httpx.Request], httpx.Response]:
-    def fault(request: httpx.Request) -> httpx.Response:
-        raise error("injected", request=request)
-
-    return fault
+# The emulator answers server_error, rate_limited and auth_failed itself (magic tokens, a
+# wrong key); the transport injects the others in front of it (gatewayhub.testing.faults).
+INJECTED = frozenset({"connect_error", "read_timeout", "malformed"})
+MALFORMED = httpx.Response(201, content=b'{"id": "ch_1", "status": ')
 
 
 class SandboxHarness:
     """Builds the adapter on an emulator and arranges scenarios."""
 
-    scenarios = frozenset(
+    scenarios = FAULTS | frozenset(
         {
             "approved",
             "approved_manual",
             "requires_action",
             "unknown_status",
-            "malformed",
             "amount_mismatch",
-            "connect_error",
-            "read_timeout",
-            "server_error",
-            "rate_limited",
-            "auth_failed",
             "captured",
             "voided",
             "refunded",
@@ -148,14 +142,8 @@ class SandboxHarness:
     def arrange(self, operation: str, scenario: str, call: Any = None) -> None:
         self.transport.sent.clear()
         self.transport.rewrite = None
-        if scenario == "connect_error":
-            self.transport.fault = _raise(httpx.ConnectError)
-        elif scenario == "read_timeout":
-            self.transport.fault = _raise(httpx.ReadTimeout)
-        elif scenario == "malformed":
-            self.transport.fault = lambda r: httpx.Response(
-                201, content=b'{"id": "ch_1", "status": '
-            )
+        if scenario in INJECTED:
+            self.transport.fault = fault(scenario, malformed=MALFORMED)
         elif scenario == "amount_mismatch":
             self.transport.fault = lambda r: httpx.Response(
                 201,

@@ -23,6 +23,7 @@ from gatewayhub.errors import DeclineCode
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock, Fixtures
+from gatewayhub.testing.faults import FAULTS, Fault, fault
 from gatewayhub_stripe.provider import StripeProvider, StripeSettings
 
 FIXTURES = Fixtures(Path(__file__).parent / "fixtures")
@@ -51,6 +52,13 @@ DECLINES: Mapping[str, DeclineCode] = {
     "card_velocity_exceeded": C.LIMIT_EXCEEDED,
     "brand_new_code": C.GENERIC_DECLINE,
 }
+# Stripe's answers to the contract's failure scenarios (see gatewayhub.testing.faults).
+MALFORMED = httpx.Response(200, content=b'{"id": "pi_3QfGhbLkdIwHu7ix1a2b3c4d", "status": ')
+FAILURES = {
+    "server_error": FIXTURES.response("authorize/server_error.json", 500),
+    "rate_limited": FIXTURES.response("authorize/rate_limited.json", 429),
+    "auth_failed": FIXTURES.response("authorize/auth_failed.json", 401),
+}
 
 
 def sign(secret: str, timestamp: int, body: bytes) -> str:
@@ -66,19 +74,13 @@ def form_of(request: httpx.Request) -> dict[str, str]:
 class StripeHarness:
     """Builds the adapter on respx and arranges scenarios with fixtures."""
 
-    scenarios = frozenset(
+    scenarios = FAULTS | frozenset(
         {
             "approved",
             "approved_manual",
             "requires_action",
             "unknown_status",
-            "malformed",
             "amount_mismatch",
-            "connect_error",
-            "read_timeout",
-            "server_error",
-            "rate_limited",
-            "auth_failed",
             "captured",
             "voided",
             "refunded",
@@ -129,15 +131,15 @@ class StripeHarness:
         fixture: str | None = None,
         status: int = 200,
         headers: dict[str, str] | None = None,
-        error: type[Exception] | None = None,
+        side_effect: Fault | None = None,
         content: bytes | None = None,
     ) -> respx.Route:
-        """Answer the next `method path` with a fixture, raw content, or a transport error."""
+        """Answer the next `method path` with a fixture, raw content, or a side effect."""
         self.router.clear()
         self.router.reset()
         route = self.router.route(method=method, path=path)
-        if error is not None:
-            route.side_effect = error
+        if side_effect is not None:
+            route.side_effect = side_effect
         elif content is not None:
             route.return_value = httpx.Response(status, content=content, headers=headers)
         else:
@@ -165,18 +167,10 @@ class StripeHarness:
         if scenario.startswith("decline:"):
             name = scenario.removeprefix("decline:")
             self.answer("POST", path, f"authorize/decline_{name}.json", 402)
-        elif scenario == "connect_error":
-            self.answer("POST", path, error=httpx.ConnectError)
-        elif scenario == "read_timeout":
-            self.answer("POST", path, error=httpx.ReadTimeout)
-        elif scenario == "malformed":
-            self.answer("POST", path, content=b'{"id": "pi_3QfGhbLkdIwHu7ix1a2b3c4d", "status": ')
-        elif scenario == "server_error":
-            self.answer("POST", path, "authorize/server_error.json", 500)
-        elif scenario == "rate_limited":
-            self.answer("POST", path, "authorize/rate_limited.json", 429)
-        elif scenario == "auth_failed":
-            self.answer("POST", path, "authorize/auth_failed.json", 401)
+        elif scenario in FAULTS:
+            self.answer(
+                "POST", path, side_effect=fault(scenario, malformed=MALFORMED, answers=FAILURES)
+            )
         else:
             self.answer("POST", path, f"authorize/{scenario}.json")
 

@@ -8,33 +8,22 @@ books - on SQLite and on PostgreSQL.
 
 from __future__ import annotations
 
-from typing import Any
-
 import respx
 
-from gatewayhub.config import parse_config
-from gatewayhub.hub import Hub
 from gatewayhub.models import PaymentStatus, RefundStatus
 from gatewayhub.testing import FixedClock
+from gatewayhub.testing.end_to_end import one_account_hub
 
 from .harness import API, FIXTURES, PI_ID, SECRET_KEY, WHSEC_NEW, sign
 
 RETURN_URL = "https://shop.example/return"
 
 
-def config(database_url: str) -> Any:
-    return parse_config(
-        {
-            "gateway": {"database_url": database_url},
-            "providers": {
-                "stripe_us": {
-                    "type": "stripe",
-                    "country": "US",
-                    "settings": {"secret_key": SECRET_KEY, "webhook_secrets": [WHSEC_NEW]},
-                }
-            },
-        }
-    )
+STRIPE_US = {
+    "type": "stripe",
+    "country": "US",
+    "settings": {"secret_key": SECRET_KEY, "webhook_secrets": [WHSEC_NEW]},
+}
 
 
 def signed(clock: FixedClock, name: str) -> tuple[dict[str, str], bytes]:
@@ -50,7 +39,7 @@ async def test_3ds_purchase_is_captured_by_the_webhook(
         create = stripe.post("/v1/payment_intents").mock(
             return_value=FIXTURES.response("authorize/requires_action.json")
         )
-        async with Hub(config(database_url), clock=clock, background=False) as hub:
+        async with one_account_hub(database_url, "stripe_us", STRIPE_US, clock=clock) as hub:
             payment = await hub.authorize(
                 amount=2000,
                 currency="USD",
@@ -94,7 +83,7 @@ async def test_3ds_authorization_then_capture_and_refund(
         refund = stripe.post("/v1/refunds").mock(
             return_value=FIXTURES.response("refund/partial.json")
         )
-        async with Hub(config(database_url), clock=clock, background=False) as hub:
+        async with one_account_hub(database_url, "stripe_us", STRIPE_US, clock=clock) as hub:
             payment = await hub.authorize(
                 amount=2000,
                 currency="USD",

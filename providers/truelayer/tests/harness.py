@@ -22,6 +22,7 @@ from gatewayhub.errors import DeclineCode
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock, Fixtures
+from gatewayhub.testing.faults import FAULTS, fault
 from gatewayhub_truelayer.provider import TrueLayerProvider, TrueLayerSettings
 
 HERE = Path(__file__).parent
@@ -47,6 +48,14 @@ MERCHANT_GBP = "e83c4c20-b2ad-4b73-8a32-000000000001"
 MERCHANT_EUR = "e83c4c20-b2ad-4b73-8a32-000000000002"
 PAYER = {"customer_name": "Jane Doe", "customer_email": "jane.doe@example.com"}
 WEBHOOK_PATH = "/v1/webhooks/truelayer/truelayer_test"
+
+# TrueLayer's answers to the contract's failure scenarios (see gatewayhub.testing.faults);
+# a server error is an empty 500, as the default.
+MALFORMED = httpx.Response(201, content=b'{"id": "40d65bb9", "resou')
+FAILURES = {
+    "rate_limited": httpx.Response(429, headers={"Retry-After": "1"}),
+    "auth_failed": FIXTURES.response("errors/invalid_token.json", 401),
+}
 
 
 def b64url(data: bytes) -> str:
@@ -130,16 +139,10 @@ def settings(**overrides: Any) -> TrueLayerSettings:
 class TrueLayerHarness:
     """Builds the adapter on a respx router (auth, API, JWKS hosts) and arranges scenarios."""
 
-    scenarios = frozenset(
+    scenarios = FAULTS | frozenset(
         {
             "requires_action",
             "unknown_status",
-            "malformed",
-            "connect_error",
-            "read_timeout",
-            "server_error",
-            "rate_limited",
-            "auth_failed",
             "refunded",
             "found",
             "valid",
@@ -205,15 +208,9 @@ class TrueLayerHarness:
                     "errors/idempotency_key_reuse.json", 422
                 ),
                 "unknown_status": FIXTURES.response("authorize/unknown_status.json", 201),
-                "malformed": httpx.Response(201, content=b'{"id": "40d65bb9", "resou'),
-                "server_error": httpx.Response(500),
-                "rate_limited": httpx.Response(429, headers={"Retry-After": "1"}),
-                "auth_failed": FIXTURES.response("errors/invalid_token.json", 401),
             }
-            if scenario == "connect_error":
-                route.mock(side_effect=httpx.ConnectError)
-            elif scenario == "read_timeout":
-                route.mock(side_effect=httpx.ReadTimeout)
+            if scenario in FAULTS:
+                route.mock(side_effect=fault(scenario, malformed=MALFORMED, answers=FAILURES))
             else:
                 route.mock(
                     return_value=answers.get(

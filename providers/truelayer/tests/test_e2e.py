@@ -14,10 +14,10 @@ import httpx
 import pytest
 import respx
 
-from gatewayhub.config import parse_config
 from gatewayhub.hub import Hub
 from gatewayhub.models import PaymentStatus, RefundStatus
 from gatewayhub.testing import FixedClock
+from gatewayhub.testing.end_to_end import one_account_hub
 
 from .harness import (
     API,
@@ -41,28 +41,23 @@ ACCOUNT = "truelayer_gb"
 
 @pytest.fixture
 async def hub(database_url: str) -> AsyncIterator[Hub]:
-    config = parse_config(
-        {
-            "gateway": {"database_url": database_url},
-            "providers": {
-                ACCOUNT: {
-                    "type": "truelayer",
-                    "country": "GB",
-                    "settings": {
-                        "environment": "sandbox",
-                        "client_id": CLIENT_ID,
-                        "client_secret": CLIENT_SECRET,
-                        "signing_key_id": KID,
-                        "signing_private_key": PRIVATE_PEM,
-                        "merchant_accounts": {"GBP": MERCHANT_GBP},
-                    },
-                    "fees": {"fixed": {"GBP": "0.20 GBP"}},
-                }
-            },
-        }
-    )
+    entry = {
+        "type": "truelayer",
+        "country": "GB",
+        "settings": {
+            "environment": "sandbox",
+            "client_id": CLIENT_ID,
+            "client_secret": CLIENT_SECRET,
+            "signing_key_id": KID,
+            "signing_private_key": PRIVATE_PEM,
+            "merchant_accounts": {"GBP": MERCHANT_GBP},
+        },
+        "fees": {"fixed": {"GBP": "0.20 GBP"}},
+    }
     clock = FixedClock(datetime(2021, 12, 25, 15, 0, 5, tzinfo=UTC))
-    async with Hub(config, clock=clock, rng=random.Random(5), background=False) as hub:
+    async with one_account_hub(
+        database_url, ACCOUNT, entry, clock=clock, rng=random.Random(5)
+    ) as hub:
         yield hub
 
 

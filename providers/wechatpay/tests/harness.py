@@ -30,6 +30,7 @@ from gatewayhub.errors import DeclineCode
 from gatewayhub.money import Money
 from gatewayhub.provider import ProviderHTTP, Timeouts
 from gatewayhub.testing import FixedClock, Fixtures
+from gatewayhub.testing.faults import FAULTS, fault
 from gatewayhub_wechatpay.provider import WechatPayProvider, WechatPaySettings
 
 HERE = Path(__file__).parent
@@ -109,14 +110,25 @@ def signed(
     return respond
 
 
-def unsigned(status: int, fixture: str) -> Callable[[httpx.Request], httpx.Response]:
+def error_answer(status: int, fixture: str) -> httpx.Response:
     """An error answer (WeChat does not promise to sign those)."""
-    body = FIXTURES.raw(fixture)
+    return httpx.Response(
+        status, content=FIXTURES.raw(fixture), headers={"Content-Type": "application/json"}
+    )
 
-    def respond(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(status, content=body, headers={"Content-Type": "application/json"})
 
-    return respond
+def unsigned(status: int, fixture: str) -> Callable[[httpx.Request], httpx.Response]:
+    """An error answer as a side effect."""
+    return lambda request: error_answer(status, fixture)
+
+
+# WeChat's answers to the contract's failure scenarios (see gatewayhub.testing.faults). A
+# malformed 2xx is arranged by the harness: it is signed when served, like every 2xx.
+FAILURES = {
+    "server_error": error_answer(500, "errors/system_error.json"),
+    "rate_limited": error_answer(429, "errors/frequency_limited.json"),
+    "auth_failed": error_answer(401, "errors/sign_error.json"),
+}
 
 
 def notification(
@@ -195,15 +207,9 @@ def build(
 class WechatPayHarness:
     """The contract harness."""
 
-    scenarios = frozenset(
+    scenarios = FAULTS | frozenset(
         {
             "requires_action",
-            "malformed",
-            "connect_error",
-            "read_timeout",
-            "server_error",
-            "rate_limited",
-            "auth_failed",
             "voided",
             "refunded",
             "found",
@@ -245,7 +251,7 @@ class WechatPayHarness:
         self.router = router
         self.clock = clock or FixedClock(NOW)
         self.provider, self.client = build(self.clock)
-        self.answers: dict[tuple[str, str], Any] = {}
+        self.answers: dict[tuple[str, str], Callable[[httpx.Request], httpx.Response]] = {}
         router.route(host="api.mch.weixin.qq.com").mock(side_effect=self._serve)
         self._seen = 0
 
@@ -253,10 +259,7 @@ class WechatPayHarness:
         answer = self.answers.get((request.method, request.url.path))
         if answer is None:
             answer = self.answers[(request.method, "*")]
-        if isinstance(answer, Exception):
-            raise answer
-        response: httpx.Response = answer(request)
-        return response
+        return answer(request)
 
     def token(self, scenario: str) -> str:
         return "native"
@@ -270,6 +273,9 @@ class WechatPayHarness:
             name = scenario.removeprefix("decline:")
             self.answers[native] = unsigned(self._decline_status[name], f"errors/{name}.json")
             return
+        if scenario in FAULTS - {"malformed"}:
+            self.answers[native] = fault(scenario, answers=FAILURES)
+            return
         self.answers.update(
             {
                 "requires_action": {
@@ -277,11 +283,6 @@ class WechatPayHarness:
                 },
                 "approved": {native: signed(200, FIXTURES.raw("create/native.json"), self.clock)},
                 "malformed": {native: signed(200, b'{"code_url": ', self.clock)},
-                "connect_error": {native: httpx.ConnectError("refused")},
-                "read_timeout": {native: httpx.ReadTimeout("slow")},
-                "server_error": {native: unsigned(500, "errors/system_error.json")},
-                "rate_limited": {native: unsigned(429, "errors/frequency_limited.json")},
-                "auth_failed": {native: unsigned(401, "errors/sign_error.json")},
                 "voided": {
                     ("POST", f"/v3/pay/transactions/out-trade-no/{REFERENCE}/close"): signed(
                         204, b"", self.clock

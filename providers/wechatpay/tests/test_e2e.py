@@ -12,11 +12,11 @@ from collections.abc import AsyncIterator
 import pytest
 import respx
 
-from gatewayhub.config import parse_config
 from gatewayhub.hub import Hub
 from gatewayhub.models import Operation, PaymentStatus
 from gatewayhub.provider import WebhookVerificationError
 from gatewayhub.testing import FixedClock
+from gatewayhub.testing.end_to_end import assert_payment_books, one_account_hub
 from gatewayhub_wechatpay.provider import API
 
 from .harness import (
@@ -39,40 +39,27 @@ ACCOUNT = "wechat_cn"
 
 @pytest.fixture
 async def hub(database_url: str, clock: FixedClock) -> AsyncIterator[Hub]:
-    config = parse_config(
-        {
-            "gateway": {"database_url": database_url},
-            "routing": {"strategies": ["priority"]},
-            "providers": {
-                ACCOUNT: {
-                    "type": "wechatpay",
-                    "country": "CN",
-                    "settings": {
-                        "mchid": MCHID,
-                        "appid": APPID,
-                        "merchant_serial_no": MERCHANT_SERIAL,
-                        "merchant_private_key": MERCHANT_KEY_PEM,
-                        "apiv3_key": APIV3_KEY,
-                        "platform_certificates": [
-                            text("keys", "fake_platform_current_cert.pem"),
-                            text("keys", "fake_platform_previous_cert.pem"),
-                        ],
-                        "notify_url": NOTIFY_URL,
-                    },
-                }
-            },
-        }
-    )
-    async with Hub(config, clock=clock, background=False) as started:
+    entry = {
+        "type": "wechatpay",
+        "country": "CN",
+        "settings": {
+            "mchid": MCHID,
+            "appid": APPID,
+            "merchant_serial_no": MERCHANT_SERIAL,
+            "merchant_private_key": MERCHANT_KEY_PEM,
+            "apiv3_key": APIV3_KEY,
+            "platform_certificates": [
+                text("keys", "fake_platform_current_cert.pem"),
+                text("keys", "fake_platform_previous_cert.pem"),
+            ],
+            "notify_url": NOTIFY_URL,
+        },
+    }
+    routing = {"strategies": ["priority"]}
+    async with one_account_hub(
+        database_url, ACCOUNT, entry, clock=clock, routing=routing
+    ) as started:
         yield started
-
-
-async def books_balance(hub: Hub, payment_id: str, captured: int, refunded: int) -> None:
-    assert await hub.store.unbalanced_transactions() == []
-    entries = await hub.store.ledger_entries(payment_id)
-    assert sum(e["amount"] for e in entries) == 0
-    assert -sum(e["amount"] for e in entries if e["account"] == "sales") == captured
-    assert sum(e["amount"] for e in entries if e["account"] == "refunds") == refunded
 
 
 async def test_native_payment_is_captured_by_the_notification(hub: Hub, clock: FixedClock) -> None:
@@ -118,7 +105,7 @@ async def test_native_payment_is_captured_by_the_notification(hub: Hub, clock: F
     paid = await hub.get(payment.id)
     assert paid.status is PaymentStatus.CAPTURED
     assert (paid.authorized, paid.captured, paid.fees) == (2500, 2500, 15)
-    await books_balance(hub, payment.id, captured=2500, refunded=0)
+    await assert_payment_books(hub, payment.id, captured=2500, refunded=0)
 
     # A refund WeChat answers PROCESSING, settled later by REFUND.SUCCESS.
     order = FIXTURES.json("query/success.json")
@@ -158,7 +145,7 @@ async def test_native_payment_is_captured_by_the_notification(hub: Hub, clock: F
     refunded = await hub.get(payment.id)
     assert refunded.status is PaymentStatus.PARTIALLY_REFUNDED
     assert refunded.refunded == 100
-    await books_balance(hub, payment.id, captured=2500, refunded=100)
+    await assert_payment_books(hub, payment.id, captured=2500, refunded=100)
 
 
 async def test_a_stale_notification_is_refused(hub: Hub, clock: FixedClock) -> None:

@@ -29,6 +29,7 @@ from gatewayhub.models import (
 )
 from gatewayhub.money import Money
 from gatewayhub.testing import FixedClock
+from gatewayhub.testing.faults import TRANSPORT_FAILURES
 from gatewayhub_wechatpay.provider import API, WechatPayProvider
 
 from .harness import (
@@ -327,13 +328,6 @@ async def test_failure_statuses(
 
 # -- transport failures, for every operation ------------------------------------------------------
 
-NOT_SENT = [httpx.ConnectError("refused"), httpx.ConnectTimeout("slow"), httpx.PoolTimeout("full")]
-UNKNOWN = [
-    httpx.ReadTimeout("slow"),
-    httpx.WriteTimeout("slow"),
-    httpx.RemoteProtocolError("reset"),
-    httpx.ReadError("reset"),
-]
 OPERATIONS = {
     "authorize": lambda p: p.authorize(authorize_call()),
     "void": lambda p: p.void(VoidCall("pay_1", "vk", REFERENCE, CNY_25)),
@@ -343,16 +337,12 @@ OPERATIONS = {
 
 
 @pytest.mark.parametrize("operation", sorted(OPERATIONS))
-@pytest.mark.parametrize(
-    ("failure", "error"),
-    [(e, NotSent) for e in NOT_SENT] + [(e, OutcomeUnknown) for e in UNKNOWN],
-    ids=lambda v: type(v).__name__ if isinstance(v, Exception) else v.__name__,
-)
+@pytest.mark.parametrize(("failure", "error"), TRANSPORT_FAILURES, ids=lambda v: v.__name__)
 async def test_transport_failures_are_classified(
     router: respx.MockRouter,
     provider: WechatPayProvider,
     operation: str,
-    failure: Exception,
+    failure: type[Exception],
     error: type[Exception],
 ) -> None:
     router.route(host="api.mch.weixin.qq.com").mock(side_effect=failure)

@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from gatewayhub.errors import Decision, DeclineCode
+from gatewayhub.idempotency import key_from_hex, key_hex
 from gatewayhub.models import AuthorizeCall, PaymentMethod, ProviderStatus, RefundStatus
 from gatewayhub.money import Money
 from gatewayhub_wechatpay import transform, wire
@@ -112,15 +113,15 @@ def test_flows(token: str, expected: tuple[str, str | None] | None) -> None:
     ],
 )
 def test_order_numbers_fit_wechats_rules(key: str, order_no: str) -> None:
-    assert transform.order_number(key) == order_no
+    assert key_hex(key) == order_no
     assert 6 <= len(order_no) <= 32
-    assert transform.key_of(order_no) == key.lower()
+    assert key_from_hex(order_no) == key.lower()
 
 
 def test_foreign_order_numbers_have_no_key() -> None:
-    assert transform.key_of("1217752501201407033233368018") is None
-    assert transform.key_of(None) is None
-    assert len(transform.order_number("never-sent-key")) == 32
+    assert key_from_hex("1217752501201407033233368018") is None
+    assert key_from_hex(None) is None
+    assert len(key_hex("never-sent-key")) == 32
 
 
 def test_times_are_rfc3339_beijing() -> None:

@@ -43,7 +43,15 @@ from gatewayhub.models import (
     VoidCall,
     WebhookAck,
 )
-from gatewayhub.provider import Capabilities, Provider, ProviderSettings, classify_http_failure
+from gatewayhub.provider import (
+    Capabilities,
+    Provider,
+    ProviderSettings,
+    TraceId,
+    http_failure,
+    read_answer,
+    read_result,
+)
 from gatewayhub_adyen import transform, webhooks, wire
 from gatewayhub_adyen.amounts import AmountNotAccepted
 from gatewayhub_adyen.errors import IN_PROGRESS, REFUSED_BEFORE_PROCESSING
@@ -55,6 +63,8 @@ DEFAULT_CURRENCIES = (
     "EUR USD GBP CHF SEK NOK DKK PLN CZK HUF RON AUD NZD CAD JPY HKD SGD BRL MXN KWD BHD JOD"
 )
 T = TypeVar("T")
+# Adyen's pspReference of an answer, which its support asks for.
+PSP_REFERENCE = TraceId("pspReference", "pspReference")
 
 
 class AdyenSettings(ProviderSettings):
@@ -151,26 +161,10 @@ class AdyenProvider(Provider):
         return await self.http.send(request)
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        try:
-            return model.model_validate_json(response.content)
-        except (ValidationError, ValueError) as exc:
-            count = exc.error_count() if isinstance(exc, ValidationError) else 1
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable Adyen answer (HTTP {response.status_code}, "
-                f"{count} problems, pspReference {response.headers.get('pspreference', '?')})",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "Adyen", trace=PSP_REFERENCE)
 
     def _checked(self, build: Callable[[], T]) -> T:
-        # A 2xx whose amounts we cannot read is an answer we do not understand: unknown.
-        try:
-            return build()
-        except ValueError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: Adyen answered amounts we cannot read: {exc}",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-            ) from None
+        return read_result(build, self.account, "Adyen")
 
     def _refused(self, response: httpx.Response) -> Decline:
         """The decline of a request Adyen refused, or raise for what is not a refusal."""
@@ -199,10 +193,7 @@ class AdyenProvider(Provider):
                 decline_code=DeclineCode.INVALID_REQUEST,
                 status_code=status,
             )
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            raise failure
-        raise OutcomeUnknown(f"{label}: unexpected answer", status_code=status)
+        raise http_failure(response, self.http, "Adyen", trace=PSP_REFERENCE)
 
     @staticmethod
     def _unsendable(exc: AmountNotAccepted) -> Decline:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from gatewayhub.declines import translate
 from gatewayhub.errors import DeclineCode, OutcomeUnknown
 from gatewayhub.fees import FeeSchedule
+from gatewayhub.idempotency import key_hex
 from gatewayhub.models import (
     AuthorizeCall,
     PaymentMethodType,
@@ -40,7 +41,7 @@ from gatewayhub.provider import (
     Provider,
     ProviderHTTP,
     ProviderSettings,
-    classify_http_failure,
+    http_failure,
 )
 from gatewayhub_alipay import errors, keys, signing, transform, webhooks, wire
 
@@ -143,10 +144,7 @@ class AlipayProvider(Provider):
         )
         response = await self.http.send(request)
         if response.status_code != 200:
-            raise classify_http_failure(response, self.http) or OutcomeUnknown(
-                f"{self.account}: unexpected HTTP {response.status_code}",
-                status_code=response.status_code,
-            )
+            raise http_failure(response, self.http, "Alipay")
         return self._answer(response, method, answer)
 
     def _unknown(self, why: str) -> OutcomeUnknown:
@@ -202,7 +200,7 @@ class AlipayProvider(Provider):
             return self._refused(errors.UNKNOWN_FLOW)
         if call.money.currency != transform.CURRENCY:
             return self._refused(errors.NOT_CNY)
-        out_trade_no = transform.order_number(call.key)
+        out_trade_no = key_hex(call.key)
         if flow.server:
             content = transform.precreate(call, self.settings.order_ttl_minutes)
             answer = await self._call(
@@ -247,7 +245,7 @@ class AlipayProvider(Provider):
         """alipay.trade.refund with `out_request_no` from the refund's key, so partial refunds
         are distinct and a retry refunds once. A `fund_change` N answer (also what a replay
         says) is confirmed with alipay.trade.fastpay.refund.query."""
-        out_request_no = transform.order_number(call.key)
+        out_request_no = key_hex(call.key)
         answer = await self._call(
             "alipay.trade.refund",
             wire.Refund(
@@ -276,7 +274,7 @@ class AlipayProvider(Provider):
         """alipay.trade.query by our out_trade_no (from the key when no reference came back).
         ACQ.TRADE_NOT_EXIST proves there is no trade: only a redirect flow's trade appears
         late (when the cashier opens), and those never lose an answer to be looked up."""
-        out_trade_no = call.provider_reference or transform.order_number(call.key)
+        out_trade_no = call.provider_reference or key_hex(call.key)
         answer = await self._call(
             "alipay.trade.query", wire.TradeRef(out_trade_no=out_trade_no), wire.QueryAnswer
         )

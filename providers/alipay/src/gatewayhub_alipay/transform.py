@@ -9,9 +9,7 @@ to the attempt even when the create answer was lost. Refunds use their key the s
 
 from __future__ import annotations
 
-import hashlib
 import json
-import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
@@ -20,6 +18,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from gatewayhub.declines import translate
+from gatewayhub.idempotency import key_from_hex, key_hex
 from gatewayhub.models import (
     AuthorizeCall,
     EventKind,
@@ -87,25 +86,6 @@ TRADE_NOTIFY = "trade_status_sync"
 
 
 # -- identifiers, times, amounts -----------------------------------------------------------------
-
-
-def order_number(key: str) -> str:
-    """`out_trade_no` / `out_request_no` for an idempotency key: the UUID's 32 hex digits (a
-    key that is not a UUID is hashed to the same shape)."""
-    try:
-        return uuid.UUID(key).hex
-    except ValueError:
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-
-
-def key_of(order_no: str | None) -> str | None:
-    """The idempotency key an order number was made from, when it was made from one."""
-    if order_no is None or len(order_no) != 32:
-        return None
-    try:
-        return str(uuid.UUID(hex=order_no))
-    except ValueError:
-        return None
 
 
 def beijing(moment: datetime) -> str:
@@ -183,7 +163,7 @@ def redirect_pay(call: AuthorizeCall, flow: Flow, expires: datetime) -> wire.Red
     """The biz_content of a page, wap or app payment."""
     assert flow.product_code is not None
     return wire.RedirectPay(
-        out_trade_no=order_number(call.key),
+        out_trade_no=key_hex(call.key),
         total_amount=yuan(call.money),
         subject=subject(call),
         product_code=flow.product_code,
@@ -194,7 +174,7 @@ def redirect_pay(call: AuthorizeCall, flow: Flow, expires: datetime) -> wire.Red
 def precreate(call: AuthorizeCall, ttl_minutes: int) -> wire.Precreate:
     """The biz_content of a QR-code payment."""
     return wire.Precreate(
-        out_trade_no=order_number(call.key),
+        out_trade_no=key_hex(call.key),
         total_amount=yuan(call.money),
         subject=subject(call),
         timeout_express=f"{ttl_minutes}m",
@@ -304,7 +284,7 @@ def event(note: wire.Notification) -> ProviderEvent:
         return ProviderEvent(
             kind=EventKind.REFUND_SUCCEEDED,
             raw_type=f"{TRADE_NOTIFY}:{raw}:refund",
-            attempt_key=key_of(note.out_biz_no),
+            attempt_key=key_from_hex(note.out_biz_no),
             refund_reference=note.out_biz_no,
             **base,
         )
@@ -313,7 +293,7 @@ def event(note: wire.Notification) -> ProviderEvent:
     return ProviderEvent(
         kind=kind,
         raw_type=f"{TRADE_NOTIFY}:{raw}",
-        attempt_key=key_of(note.out_trade_no),
+        attempt_key=key_from_hex(note.out_trade_no),
         money=total,
         captured=total if kind is EventKind.CAPTURED else None,
         **base,

@@ -8,10 +8,9 @@ from decimal import Decimal
 from typing import Any, ClassVar, Literal
 
 import httpx
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
 from gatewayhub.currencies import EXPONENTS
-from gatewayhub.errors import DeclineCode, OutcomeUnknown
 from gatewayhub.fees import FeeSchedule
 from gatewayhub.models import (
     AuthorizeCall,
@@ -30,7 +29,9 @@ from gatewayhub.provider import (
     Provider,
     ProviderSettings,
     UnsupportedOperation,
-    classify_http_failure,
+    http_failure,
+    read_answer,
+    read_result,
 )
 from gatewayhub_checkout import transform, webhooks, wire
 from gatewayhub_checkout.amounts import AmountNotRepresentable
@@ -127,27 +128,16 @@ class CheckoutProvider(Provider):
         return await self.http.send(request)
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable Checkout.com answer (HTTP {response.status_code}): "
-                f"{exc.error_count()} validation errors",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "Checkout.com")
 
     def _payment(self, response: httpx.Response) -> PaymentResult:
         payment = self._parse(wire.Payment, response)
-        try:
-            return transform.payment_result(payment)
-        except ValueError as exc:  # MoneyError, UnknownCurrency
-            # A 2xx we cannot read: the money may have moved.
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable amount in Checkout.com answer: {exc}",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_result(
+            lambda: transform.payment_result(payment),
+            self.account,
+            "Checkout.com",
+            status_code=response.status_code,
+        )
 
     def _refused(self, response: httpx.Response) -> PaymentResult:
         error = wire.ErrorBody()
@@ -167,13 +157,7 @@ class CheckoutProvider(Provider):
         return None
 
     def _failure(self, response: httpx.Response) -> Exception:
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            return failure
-        return OutcomeUnknown(
-            f"{self.account}: unexpected HTTP {response.status_code} from Checkout.com",
-            status_code=response.status_code,
-        )
+        return http_failure(response, self.http, "Checkout.com")
 
     # -- operations ---------------------------------------------------------------------------
 

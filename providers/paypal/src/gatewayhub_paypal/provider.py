@@ -35,15 +35,21 @@ from gatewayhub.provider import (
     Provider,
     ProviderHTTP,
     ProviderSettings,
+    TraceId,
     UnsupportedOperation,
     WebhookVerificationError,
     classify_http_failure,
+    http_failure,
+    read_answer,
+    read_result,
 )
 from gatewayhub_paypal import amounts, transform, webhooks, wire
 from gatewayhub_paypal.amounts import AmountNotRepresentable
 from gatewayhub_paypal.oauth import AccessTokens
 
 T = TypeVar("T")
+# PayPal's id of an answer, which its support asks for.
+DEBUG_ID = TraceId("PayPal-Debug-Id", "debug_id")
 BASE_URLS = {"sandbox": "https://api-m.sandbox.paypal.com", "live": "https://api-m.paypal.com"}
 _CERT_CACHE = 16  # certificates kept per account (PayPal rotates them rarely)
 
@@ -175,10 +181,14 @@ class PayPalProvider(Provider):
                 decline_code=DeclineCode.PROVIDER_UNAVAILABLE,
                 status_code=response.status_code,
             )
-        try:
-            return wire.AccessToken.model_validate_json(response.content)
-        except ValidationError:
-            raise NotSent(f"{self.account}: unreadable access token answer") from None
+        return read_answer(
+            wire.AccessToken,
+            response,
+            self.account,
+            "PayPal access token",
+            trace=DEBUG_ID,
+            moved_nothing=True,
+        )
 
     async def _api(
         self,
@@ -214,31 +224,11 @@ class PayPalProvider(Provider):
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable PayPal answer (HTTP {response.status_code}"
-                f"{self._debug_id(response)}): {exc.error_count()} validation errors",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
-
-    @staticmethod
-    def _debug_id(response: httpx.Response) -> str:
-        debug_id = response.headers.get("paypal-debug-id")
-        return f", debug_id {debug_id}" if debug_id else ""
+        return read_answer(model, response, self.account, "PayPal", trace=DEBUG_ID)
 
     def _read(self, build: Callable[[], T], status_code: int = 200) -> T:
         """A transform applied to a 2xx: an unreadable amount means the outcome is unknown."""
-        try:
-            return build()
-        except ValueError as exc:  # MoneyError, UnknownCurrency
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable amount in PayPal answer: {exc}",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=status_code,
-            ) from None
+        return read_result(build, self.account, "PayPal", status_code=status_code)
 
     def _error(self, response: httpx.Response) -> wire.ErrorBody:
         if not response.content:
@@ -249,14 +239,7 @@ class PayPalProvider(Provider):
             return wire.ErrorBody()
 
     def _failure(self, response: httpx.Response) -> ProviderError:
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            return failure
-        return OutcomeUnknown(
-            f"{self.account}: unexpected HTTP {response.status_code} from PayPal"
-            f"{self._debug_id(response)}",
-            status_code=response.status_code,
-        )
+        return http_failure(response, self.http, "PayPal", trace=DEBUG_ID)
 
     def _refused(self, response: httpx.Response) -> PaymentResult | None:
         """PayPal's refusals that are declines: 400 INVALID_REQUEST, 404, 422."""

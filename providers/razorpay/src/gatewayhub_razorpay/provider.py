@@ -15,9 +15,9 @@ from decimal import Decimal
 from typing import Any, ClassVar, TypeVar
 
 import httpx
-from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, SecretStr, field_validator, model_validator
 
-from gatewayhub.errors import DeclineCode, NotSent, OutcomeUnknown
+from gatewayhub.errors import DeclineCode, NotSent
 from gatewayhub.fees import FeeSchedule
 from gatewayhub.models import (
     AuthorizeCall,
@@ -35,7 +35,8 @@ from gatewayhub.provider import (
     Capabilities,
     Provider,
     ProviderSettings,
-    classify_http_failure,
+    http_failure,
+    read_answer,
 )
 from gatewayhub_razorpay import signatures, transform, webhooks, wire
 from gatewayhub_razorpay.currencies import SUPPORTED
@@ -158,15 +159,7 @@ class RazorpayProvider(Provider):
         return await self.http.send(request)
 
     def _parse(self, model: type[M], response: httpx.Response) -> M:
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable Razorpay answer (HTTP {response.status_code}): "
-                f"{exc.error_count()} validation errors",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "Razorpay")
 
     def _error(self, response: httpx.Response) -> wire.ApiError | None:
         """Razorpay's own refusal (HTTP 400 with an error body), or None. Razorpay's
@@ -185,13 +178,7 @@ class RazorpayProvider(Provider):
         return error
 
     def _failure(self, response: httpx.Response) -> Exception:
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            return failure
-        return OutcomeUnknown(
-            f"{self.account}: unexpected HTTP {response.status_code} from Razorpay",
-            status_code=response.status_code,
-        )
+        return http_failure(response, self.http, "Razorpay")
 
     async def _order(self, order_id: str) -> wire.Order | None:
         """GET /v1/orders/{id}; None when Razorpay says there is no such order."""

@@ -9,10 +9,10 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 import httpx
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import Field, SecretStr
 
 from gatewayhub.clock import Clock
-from gatewayhub.errors import DeclineCode, NotSent, OutcomeUnknown
+from gatewayhub.errors import DeclineCode, NotSent
 from gatewayhub.fees import FeeSchedule
 from gatewayhub.models import (
     AuthorizeCall,
@@ -33,7 +33,8 @@ from gatewayhub.provider import (
     Provider,
     ProviderSettings,
     WebhookSink,
-    classify_http_failure,
+    http_failure,
+    read_answer,
 )
 from gatewayhub_sandbox import transform, webhooks, wire
 from gatewayhub_sandbox.server import Emulator, EmulatorConfig
@@ -161,15 +162,7 @@ class SandboxProvider(Provider):
         return await self.http.send(request)
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable answer (HTTP {response.status_code}): "
-                f"{exc.error_count()} validation errors",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "sandbox")
 
     def _failure(self, response: httpx.Response) -> Exception:
         if response.status_code == 422:
@@ -185,13 +178,7 @@ class SandboxProvider(Provider):
                 decline_code=DeclineCode.PROVIDER_UNAVAILABLE,
                 status_code=503,
             )
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            return failure
-        return OutcomeUnknown(
-            f"{self.account}: unexpected HTTP {response.status_code}",
-            status_code=response.status_code,
-        )
+        return http_failure(response, self.http, "sandbox")
 
     def _payment_answer(self, response: httpx.Response, *, echo: bool = True) -> PaymentResult:
         if response.status_code in (200, 201):

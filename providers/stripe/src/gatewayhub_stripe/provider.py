@@ -41,7 +41,15 @@ from gatewayhub.models import (
     WebhookAck,
 )
 from gatewayhub.money import Money
-from gatewayhub.provider import Capabilities, Provider, ProviderSettings, classify_http_failure
+from gatewayhub.provider import (
+    Capabilities,
+    Provider,
+    ProviderSettings,
+    TraceId,
+    http_failure,
+    read_answer,
+    read_result,
+)
 from gatewayhub_stripe import transform, webhooks, wire
 from gatewayhub_stripe.amounts import AmountNotAccepted
 
@@ -55,6 +63,8 @@ DEFAULT_CURRENCIES = (
 )
 _KEY_PREFIXES = ("sk_test_", "sk_live_", "rk_test_", "rk_live_")
 T = TypeVar("T")
+# Stripe's id of a request, which its support asks for.
+REQUEST_ID = TraceId("Request-Id", "request")
 Echo = Callable[[wire.PaymentIntent], Money]
 
 
@@ -159,16 +169,7 @@ class StripeProvider(Provider):
         return await self.http.send(request)
 
     def _parse(self, model: type[Any], response: httpx.Response) -> Any:
-        try:
-            return model.model_validate_json(response.content)
-        except (ValidationError, ValueError) as exc:
-            count = exc.error_count() if isinstance(exc, ValidationError) else 1
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable Stripe answer (HTTP {response.status_code}, "
-                f"{count} problems, request {response.headers.get('request-id', '?')})",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "Stripe", trace=REQUEST_ID)
 
     def _refusal(self, response: httpx.Response) -> wire.ApiError | Exception:
         """The error of a non-2xx answer: a decline/refusal to return as a value, or the
@@ -200,12 +201,7 @@ class StripeProvider(Provider):
                 )
             if error is not None:
                 return error
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            return failure
-        return OutcomeUnknown(
-            f"{self.account}: unexpected HTTP {status} from Stripe", status_code=status
-        )
+        return http_failure(response, self.http, "Stripe", trace=REQUEST_ID)
 
     def _answer(
         self, response: httpx.Response, echo: Echo | None = None
@@ -223,14 +219,7 @@ class StripeProvider(Provider):
         return transform.error_result(refusal)
 
     def _checked(self, build: Callable[[], T]) -> T:
-        # A 2xx whose amounts we cannot read is an answer we do not understand: unknown.
-        try:
-            return build()
-        except ValueError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: Stripe answered amounts we cannot read: {exc}",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-            ) from None
+        return read_result(build, self.account, "Stripe")
 
     @staticmethod
     def _unsendable(exc: AmountNotAccepted) -> Decline:

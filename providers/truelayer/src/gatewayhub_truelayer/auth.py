@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 from datetime import datetime, timedelta
 
-from pydantic import SecretStr, ValidationError
+from pydantic import SecretStr
 
 from gatewayhub.errors import DeclineCode, NotSent, ProviderError
-from gatewayhub.provider import ProviderHTTP
+from gatewayhub.provider import ProviderHTTP, read_answer
 from gatewayhub_truelayer import wire
 
 
@@ -97,13 +97,10 @@ class AccessTokens:
                 retry_after=self.http.retry_after(response),
                 status_code=response.status_code,
             )
-        try:
-            answer = wire.TokenResponse.model_validate_json(response.content)
-        except ValidationError:
-            raise NotSent(
-                f"{self.http.account}: unreadable token answer; the payment request was not sent",
-                decline_code=DeclineCode.PROVIDER_UNAVAILABLE,
-            ) from None
+        # The token moves no money: unreadable, the payment request was not sent.
+        answer = read_answer(
+            wire.TokenResponse, response, self.http.account, "TrueLayer token", moved_nothing=True
+        )
         lifetime = timedelta(seconds=answer.expires_in)
         self._token = answer.access_token
         self._refresh_at = self.http.clock.now() + lifetime - min(self.margin, lifetime / 2)

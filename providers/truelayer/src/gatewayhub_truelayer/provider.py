@@ -22,7 +22,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validator
 
-from gatewayhub.errors import DeclineCode, NotSent, OutcomeUnknown, ProviderError
+from gatewayhub.errors import DeclineCode, NotSent, ProviderError
 from gatewayhub.fees import FeeSchedule
 from gatewayhub.models import (
     AuthorizeCall,
@@ -42,7 +42,8 @@ from gatewayhub.provider import (
     ProviderHTTP,
     ProviderSettings,
     UnsupportedOperation,
-    classify_http_failure,
+    http_failure,
+    read_answer,
 )
 from gatewayhub_truelayer import jwks, signing, transform, webhooks, wire
 from gatewayhub_truelayer.auth import AccessTokens
@@ -228,15 +229,7 @@ class TrueLayerProvider(Provider):
         return response
 
     def _parse(self, model: type[M], response: httpx.Response) -> M:
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise OutcomeUnknown(
-                f"{self.account}: unreadable TrueLayer answer (HTTP {response.status_code}): "
-                f"{exc.error_count()} validation errors",
-                decline_code=DeclineCode.OUTCOME_UNKNOWN,
-                status_code=response.status_code,
-            ) from None
+        return read_answer(model, response, self.account, "TrueLayer")
 
     def _problem(self, response: httpx.Response) -> wire.Problem | None:
         """A refusal that moved nothing (400, 404, 422 problem+json), or None."""
@@ -248,13 +241,7 @@ class TrueLayerProvider(Provider):
             return wire.Problem(title=f"HTTP {response.status_code}")
 
     def _failure(self, response: httpx.Response) -> ProviderError:
-        failure = classify_http_failure(response, self.http)
-        if failure is not None:
-            return failure
-        return OutcomeUnknown(
-            f"{self.account}: unexpected HTTP {response.status_code} from TrueLayer",
-            status_code=response.status_code,
-        )
+        return http_failure(response, self.http, "TrueLayer")
 
     # -- operations ---------------------------------------------------------------------------
 

@@ -21,6 +21,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 
 from gatewayhub.errors import DeclineCode, OutcomeUnknown
 from gatewayhub.fees import FeeSchedule
+from gatewayhub.idempotency import key_hex
 from gatewayhub.models import (
     AuthorizeCall,
     PaymentMethodType,
@@ -40,7 +41,8 @@ from gatewayhub.provider import (
     ProviderHTTP,
     ProviderSettings,
     WebhookVerificationError,
-    classify_http_failure,
+    http_failure,
+    read_answer,
 )
 from gatewayhub_wechatpay import errors, keys, signing, transform, webhooks, wire
 
@@ -221,12 +223,7 @@ class WechatPayProvider(Provider):
 
     def _read(self, response: httpx.Response, model: type[A]) -> A:
         self._verified(response)
-        try:
-            return model.model_validate_json(response.content)
-        except ValidationError as exc:
-            raise self._unknown(
-                f"unreadable answer (HTTP {response.status_code}): {exc.error_count()} errors"
-            ) from None
+        return read_answer(model, response, self.account, "WeChat Pay")
 
     def _refusal(self, response: httpx.Response) -> tuple[str, str]:
         """The WeChat code and message of a 400/403/404 refusal; raises for the statuses that
@@ -238,9 +235,7 @@ class WechatPayProvider(Provider):
             except ValidationError:
                 return f"HTTP_{status}", ""
             return error.code, error.message
-        raise classify_http_failure(response, self.http) or self._unknown(
-            f"unexpected HTTP {status}"
-        )
+        raise http_failure(response, self.http, "WeChat Pay")
 
     def _order_path(self, out_trade_no: str) -> str:
         return f"/v3/pay/transactions/out-trade-no/{out_trade_no}"
@@ -316,7 +311,7 @@ class WechatPayProvider(Provider):
             raise self._unknown("the order has no amount to refund against")
         body = wire.Refund(
             out_trade_no=call.provider_reference,
-            out_refund_no=transform.order_number(call.key),
+            out_refund_no=key_hex(call.key),
             reason=call.reason,
             notify_url=self.settings.refund_notify_url or self.settings.notify_url,
             amount=wire.RefundAmount(
@@ -332,7 +327,7 @@ class WechatPayProvider(Provider):
 
     async def retrieve(self, call: RetrieveCall) -> PaymentResult:
         """GET the order by our out_trade_no (from the key when no reference came back)."""
-        out_trade_no = call.provider_reference or transform.order_number(call.key)
+        out_trade_no = call.provider_reference or key_hex(call.key)
         response = await self._query(out_trade_no)
         if response.status_code == 200:
             return transform.transaction_result(self._read(response, wire.Transaction))

@@ -9,12 +9,11 @@ use their key the same way as `out_refund_no`.
 
 from __future__ import annotations
 
-import hashlib
-import uuid
 from datetime import datetime, timedelta, timezone
 from types import MappingProxyType
 
 from gatewayhub.declines import translate
+from gatewayhub.idempotency import key_from_hex, key_hex
 from gatewayhub.models import (
     AuthorizeCall,
     EventKind,
@@ -78,25 +77,6 @@ _PAYMENT_KINDS = MappingProxyType(
 # -- identifiers, times, amounts -----------------------------------------------------------------
 
 
-def order_number(key: str) -> str:
-    """`out_trade_no` / `out_refund_no` for an idempotency key: the UUID's 32 hex digits (a
-    key that is not a UUID is hashed to the same shape)."""
-    try:
-        return uuid.UUID(key).hex
-    except ValueError:
-        return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
-
-
-def key_of(order_no: str | None) -> str | None:
-    """The idempotency key an order number was made from, when it was made from one."""
-    if order_no is None or len(order_no) != 32:
-        return None
-    try:
-        return str(uuid.UUID(hex=order_no))
-    except ValueError:
-        return None
-
-
 def rfc3339(moment: datetime) -> str:
     """`2018-06-08T10:34:56+08:00`, WeChat's time format."""
     return moment.astimezone(BEIJING).isoformat(timespec="seconds")
@@ -156,7 +136,7 @@ def order(
         appid=appid,
         mchid=mchid,
         description=description(call),
-        out_trade_no=order_number(call.key),
+        out_trade_no=key_hex(call.key),
         time_expire=rfc3339(expires),
         attach=call.payment_id,
         notify_url=notify_url,
@@ -245,7 +225,7 @@ def payment_event(note: wire.Notification, tx: wire.Transaction) -> ProviderEven
         kind=_PAYMENT_KINDS.get(result.status, EventKind.PENDING),
         raw_type=f"{note.event_type}:{tx.trade_state}",
         provider_reference=tx.out_trade_no,
-        attempt_key=key_of(tx.out_trade_no),
+        attempt_key=key_from_hex(tx.out_trade_no),
         payment_id=tx.attach or None,
         money=result.money,
         captured=result.captured,
@@ -262,7 +242,7 @@ def refund_event(note: wire.Notification, refund: wire.RefundResource) -> Provid
         kind=kind,
         raw_type=f"{note.event_type}:{refund.refund_status}",
         provider_reference=refund.out_trade_no,
-        attempt_key=key_of(refund.out_refund_no),
+        attempt_key=key_from_hex(refund.out_refund_no),
         money=cny(refund.amount.refund, refund.amount.currency),
         refund_reference=refund.refund_id,
         decline=translate(CODES, NAME, f"REFUND_{refund.refund_status}")

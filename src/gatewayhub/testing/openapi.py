@@ -1,10 +1,14 @@
-"""Checks JSON against a provider's OpenAPI 3.0 document (copied under tests/spec/).
+"""Checks JSON against a provider's OpenAPI document (a verbatim copy in the adapter's tests).
 
-Two checks: the JSON Schema of the named component (jsonschema, draft 4 semantics as in
-OpenAPI 3.0, `$ref`s resolved inside the document), and, for bodies we build, that every
-key we send is declared by the schema: the documents rarely forbid extra properties, and a
-misspelt field would otherwise pass. Discriminated unions (`discriminator.mapping`) are
-followed to the concrete schema.
+Two checks: the JSON Schema of a named component (`$ref`s resolved inside the document), and,
+for bodies we build, that every key we send is declared by the schema: the documents rarely
+forbid extra properties, and a misspelt field would otherwise pass. Discriminated unions
+(`discriminator.mapping`) are followed to the concrete schema.
+
+The JSON Schema dialect follows the document: OpenAPI 3.0 schemas are validated with draft 4
+semantics (as 3.0 specifies its schema objects), OpenAPI 3.1 schemas are JSON Schema 2020-12.
+
+Needs jsonschema (in gatewayhub's `test` extra).
 """
 
 from __future__ import annotations
@@ -13,9 +17,20 @@ import json
 from pathlib import Path
 from typing import Any
 
-from jsonschema import Draft4Validator
-from referencing import Registry, Resource
-from referencing.jsonschema import DRAFT4
+try:
+    from jsonschema import Draft4Validator, Draft202012Validator
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4, DRAFT202012
+except ImportError as exc:  # pragma: no cover - depends on the installation
+    raise ImportError(
+        "gatewayhub.testing.openapi needs jsonschema: pip install 'gatewayhub[test]'"
+    ) from exc
+
+# OpenAPI major.minor -> (validator class, the dialect `$ref`s are resolved with)
+_DIALECTS: dict[str, tuple[Any, Any]] = {
+    "3.0": (Draft4Validator, DRAFT4),
+    "3.1": (Draft202012Validator, DRAFT202012),
+}
 
 
 class OpenAPI:
@@ -23,8 +38,13 @@ class OpenAPI:
 
     def __init__(self, path: Path) -> None:
         self.uri = f"urn:spec:{path.name}"
-        self.document = json.loads(path.read_bytes())
-        resource = Resource.from_contents(self.document, default_specification=DRAFT4)
+        self.document: dict[str, Any] = json.loads(path.read_bytes())
+        version = str(self.document.get("openapi", ""))
+        dialect = _DIALECTS.get(".".join(version.split(".")[:2]))
+        if dialect is None:
+            raise ValueError(f"{path.name}: OpenAPI {version!r} is not 3.0 or 3.1")
+        self._validator, specification = dialect
+        resource = Resource.from_contents(self.document, default_specification=specification)
         self.registry: Registry[Any] = Registry().with_resource(self.uri, resource)
         self._resolver = self.registry.resolver(self.uri)
 
@@ -37,7 +57,7 @@ class OpenAPI:
         schema = self.ref(name)
         found = [
             f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
-            for e in Draft4Validator(schema, registry=self.registry).iter_errors(instance)
+            for e in self._validator(schema, registry=self.registry).iter_errors(instance)
         ]
         if strict:
             found.extend(self._undeclared(schema, instance, "<root>"))
@@ -71,7 +91,7 @@ class OpenAPI:
             chosen = discriminator["mapping"].get(instance.get(discriminator["propertyName"]))
             if chosen is not None:
                 ref = {"$ref": self._full(chosen)}
-                validator = Draft4Validator(ref, registry=self.registry)
+                validator = self._validator(ref, registry=self.registry)
                 problems = [f"{where}: {e.message}" for e in validator.iter_errors(instance)]
                 return self._deref(ref), problems
         return schema, []
