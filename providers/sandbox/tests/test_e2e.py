@@ -27,6 +27,7 @@ Build = Callable[..., Awaitable[tuple[Hub, dict[str, Emulator]]]]
 @pytest.fixture
 async def sandboxes(database_url: str, clock: FixedClock) -> AsyncIterator[Build]:
     hubs: list[Hub] = []
+    emulators_made: list[Emulator] = []
 
     async def build(
         accounts: Mapping[str, dict[str, Any]] | None = None,
@@ -71,6 +72,7 @@ async def sandboxes(database_url: str, clock: FixedClock) -> AsyncIterator[Build
                 },
             }
         )
+        emulators_made.extend(emulators.values())
         transports = {name: EmulatorTransport(emulator) for name, emulator in emulators.items()}
         hub = Hub(
             config, clock=clock, rng=random.Random(3), transports=transports, background=False
@@ -81,6 +83,10 @@ async def sandboxes(database_url: str, clock: FixedClock) -> AsyncIterator[Build
         return hub, emulators
 
     yield build
+    # Deliveries the emulators scheduled must land before the hubs close: a webhook still on
+    # its way into a closing hub would leave a database connection behind.
+    for emulator in emulators_made:
+        await emulator.drain()
     for hub in hubs:
         await hub.close()
 
@@ -105,7 +111,7 @@ async def books_balance(hub: Hub) -> None:
 
 
 async def test_timeout_after_charge_never_charges_twice(sandboxes: Build) -> None:
-    hub, sims = await sandboxes({"first": {"hang_seconds": 3}, "second": {}}, total_timeout=0.2)
+    hub, sims = await sandboxes({"first": {"hang_seconds": 5}, "second": {}}, total_timeout=1.0)
     payment = await hub.authorize(
         amount=2500, currency="EUR", payment_method=cards.TIMEOUT_AFTER_CHARGE
     )
