@@ -30,6 +30,28 @@ Resolver = Callable[[str, int], Awaitable[list[str]]]
 
 MAX_URL_LENGTH = 2048
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+# IANA special-purpose ranges that are not globally reachable, listed here as well because
+# the flags of `ipaddress` have changed between Python patch releases.
+_SPECIAL = tuple(
+    ipaddress.ip_network(n)
+    for n in (
+        "0.0.0.0/8",
+        "100.64.0.0/10",
+        "192.0.0.0/24",
+        "192.0.2.0/24",
+        "198.18.0.0/15",
+        "198.51.100.0/24",
+        "203.0.113.0/24",
+        "240.0.0.0/4",
+        "100::/64",
+        "2001::/23",
+        "2001:db8::/32",
+        "3fff::/20",
+        "5f00::/16",
+        "fc00::/7",
+        "fe80::/10",
+    )
+)
 _IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
 
 
@@ -71,16 +93,21 @@ def blocked_reason(address: IPAddress) -> str | None:
             inner = blocked_reason(embedded)
             if inner is not None:
                 return f"{inner} (inside {address})"
+            if address.ipv4_mapped or address.sixtofour or address in _NAT64:
+                return None  # the packets go to that public IPv4 address
     for name, flag in (
         ("unspecified", address.is_unspecified),
         ("loopback", address.is_loopback),
         ("link-local", address.is_link_local),
         ("multicast", address.is_multicast),
-        ("private", address.is_private),
         ("reserved", address.is_reserved),
+        ("private", address.is_private),
     ):
         if flag:
             return f"{address} is a {name} address"
+    for network in _SPECIAL:
+        if address.version == network.version and address in network:
+            return f"{address} is in the special-purpose range {network}"
     if not address.is_global:
         return f"{address} is not a public address"
     return None
