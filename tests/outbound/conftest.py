@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 import socket
 import threading
@@ -43,6 +44,7 @@ class Receiver:
     received: list[Received] = field(default_factory=list)
     statuses: dict[str, deque[int]] = field(default_factory=dict)
     default: int = 200
+    delay: float = 0.0  # seconds before answering (the request is recorded at once)
 
     def url(self, path: str = "/hook") -> str:
         return f"{self.base_url}{path}"
@@ -57,6 +59,8 @@ class Receiver:
         body = await request.body()
         path = request.url.path
         self.received.append(Received(path, dict(request.headers), body))
+        if self.delay:
+            await asyncio.sleep(self.delay)
         queued = self.statuses.get(path)
         return Response(status_code=queued.popleft() if queued else self.default)
 
