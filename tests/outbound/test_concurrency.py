@@ -6,7 +6,9 @@ import asyncio
 import json
 from collections import Counter
 
-from .conftest import EUR_10, MakeHub, Receiver, drain
+from gatewayhub.hub import Hub
+
+from .conftest import EUR_10, MakeHub, Receiver, drain, webhooks_config
 
 
 async def test_two_hubs_dispatching_together_deliver_each_event_once(
@@ -25,9 +27,7 @@ async def test_two_hubs_dispatching_together_deliver_each_event_once(
             await hub.deliver_webhooks()  # type: ignore[attr-defined]
             await asyncio.sleep(0)
 
-    await asyncio.gather(
-        keep_dispatching(first), keep_dispatching(second), keep_dispatching(first)
-    )
+    await asyncio.gather(keep_dispatching(first), keep_dispatching(second), keep_dispatching(first))
     await drain(first)
 
     at_a = Counter(r.headers["webhook-id"] for r in receiver.at("/a"))
@@ -48,10 +48,6 @@ async def test_two_hubs_dispatching_together_deliver_each_event_once(
 async def test_the_background_worker_delivers_on_its_own(
     make_hub: MakeHub, receiver: Receiver, database_url: str
 ) -> None:
-    from gatewayhub.hub import Hub
-
-    from .conftest import webhooks_config
-
     setup = await make_hub()
     await setup.endpoints.register("default", receiver.url())
     async with Hub(webhooks_config(database_url, poll_seconds=0.05)) as hub:

@@ -4,6 +4,7 @@ receiver deduplicating on webhook-id absorbs."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -53,7 +54,7 @@ async def test_killed_dispatchers_lose_nothing(
     deadline = time.monotonic() + 60
     while len(receiver.received) < after_crash + 4:
         assert time.monotonic() < deadline, "the second worker delivered nothing"
-        time.sleep(0.02)
+        await asyncio.sleep(0.02)
     killed.send_signal(signal.SIGKILL)
     killed.communicate(timeout=10)
     receiver.delay = 0.0

@@ -53,7 +53,7 @@ async def test_registering_without_a_key_says_how_to_get_one(
     make_hub: MakeHub, receiver: Receiver
 ) -> None:
     hub = await make_hub(encryption_key=None)
-    with pytest.raises(ConfigError, match="webhooks.encryption_key is not set"):
+    with pytest.raises(ConfigError, match=r"webhooks\.encryption_key is not set"):
         await hub.endpoints.register("default", receiver.url())
     assert await hub.endpoints.list("default") == []
 

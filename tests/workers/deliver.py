@@ -21,7 +21,7 @@ from gatewayhub.outbound.store import OutboundStore
 from gatewayhub.storage.schema import outbox, webhook_deliveries
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "outbound"))
-from conftest import webhooks_config  # noqa: E402
+from conftest import webhooks_config
 
 
 def crash_after(count: int) -> None:
