@@ -255,3 +255,22 @@ async def test_disabling_fails_pending_deliveries(make_hub: MakeHub, receiver: R
     await hub.authorize(**EUR_10)
     await drain(hub)
     assert len(receiver.received) == 1, "the disabled endpoint got nothing more"
+
+
+async def test_the_verification_snippet_in_the_docs_works(
+    make_hub: MakeHub, receiver: Receiver
+) -> None:
+    text = (Path(__file__).parents[2] / "docs" / "webhooks.md").read_text()
+    snippet = next(b for b in text.split("```python")[1:] if "def verify(" in b).split("```")[0]
+    namespace: dict[str, object] = {}
+    exec(snippet, namespace)
+    verify = namespace["verify"]
+    hub = await make_hub()
+    registered = await hub.endpoints.register("default", receiver.url())
+    await hub.authorize(**EUR_10)
+    await drain(hub)
+    [got] = receiver.received
+    # The test clock is not the wall clock: the tolerance is lifted, the signature is not.
+    verify(registered.secret, got.headers, got.body, tolerance=10**10)  # type: ignore[operator]
+    with pytest.raises(ValueError, match="no valid signature"):
+        verify(registered.secret, got.headers, got.body + b" ", tolerance=10**10)  # type: ignore[operator]
