@@ -11,7 +11,6 @@ took over after a crash) cannot overwrite a newer outcome.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -399,18 +398,5 @@ class OutboundStore:
                 )
                 _fail_pending(conn, delivery.endpoint_id, f"endpoint disabled: {disable_reason}")
             return bool(result.rowcount == 1)
-
-        return await self.db.run(body)
-
-    async def event_ids(self, merchant_id: str, outbox_ids: Sequence[int]) -> dict[int, str]:
-        """The event id each outbox row got at fan-out (for tests and support)."""
-
-        def body(conn: Connection) -> dict[int, str]:
-            rows = conn.execute(
-                sa.select(D.c.outbox_id, D.c.event_id)
-                .where((D.c.merchant_id == merchant_id) & D.c.outbox_id.in_(list(outbox_ids)))
-                .distinct()
-            )
-            return {r.outbox_id: r.event_id for r in rows}
 
         return await self.db.run(body)
