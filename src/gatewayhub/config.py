@@ -12,7 +12,15 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from gatewayhub.errors import ConfigError
 from gatewayhub.health import BreakerSettings, HealthSettings
@@ -145,6 +153,42 @@ class HealthConfig(_Strict):
         )
 
 
+class WebhooksConfig(_Strict):
+    """Outbound webhooks to merchants: delivery, retries, the SSRF policy, secret sealing."""
+
+    timeout_seconds: float = Field(default=10.0, gt=0, le=60)
+    retry_schedule: list[float] = Field(
+        default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0],
+        min_length=1,
+        description="seconds before each retry; the last repeats until the window closes",
+    )
+    retry_window_seconds: float = Field(default=3 * 24 * 3600.0, gt=0)
+    jitter: float = Field(default=0.2, ge=0, lt=1)
+    concurrency: int = Field(default=10, ge=1, le=200)
+    poll_seconds: float = Field(default=1.0, gt=0)
+    lease_seconds: float = Field(default=60.0, gt=0)
+    allow_private_webhook_urls: bool = False
+    encryption_key: str | None = Field(
+        default=None, description='32-byte key, base64 (or "env:NAME"), sealing signing secrets'
+    )
+    previous_encryption_keys: list[str] = Field(default_factory=list)
+
+    @field_validator("retry_schedule")
+    @classmethod
+    def _positive(cls, schedule: list[float]) -> list[float]:
+        if any(delay <= 0 for delay in schedule):
+            raise ValueError("every retry delay must be positive")
+        return schedule
+
+    @field_validator("lease_seconds")
+    @classmethod
+    def _lease(cls, lease: float, info: ValidationInfo) -> float:
+        timeout = info.data.get("timeout_seconds")
+        if timeout is not None and lease <= timeout:
+            raise ValueError("must be longer than timeout_seconds (a lease covers one request)")
+        return lease
+
+
 class AccountConfig(_Strict):
     """One provider account: routing facts here, adapter settings under `settings`."""
 
@@ -173,6 +217,7 @@ class HubConfig(_Strict):
     routing: RoutingConfig = Field(default_factory=RoutingConfig)
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     health: HealthConfig = Field(default_factory=HealthConfig)
+    webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
     fx: dict[str, Decimal] = Field(default_factory=dict, description='"USD/EUR" = "0.92"')
     providers: dict[str, AccountConfig] = Field(default_factory=dict)
 

@@ -39,6 +39,9 @@ from gatewayhub.models import (
     WebhookAck,
 )
 from gatewayhub.money import Money
+from gatewayhub.outbound import Dispatcher, Endpoints, SecretBox, system_resolver
+from gatewayhub.outbound.ssrf import Resolver
+from gatewayhub.outbound.store import OutboundStore
 from gatewayhub.provider import ProviderHTTP
 from gatewayhub.redaction import install_log_redaction
 from gatewayhub.registry import provider_type
@@ -85,6 +88,8 @@ class Hub:
         rng: random.Random | None = None,
         transports: Mapping[str, httpx.AsyncBaseTransport] | None = None,
         background: bool = True,
+        webhook_transport: httpx.AsyncBaseTransport | None = None,
+        resolver: Resolver | None = None,
     ) -> None:
         if config is None:
             config = default_config()
@@ -99,12 +104,17 @@ class Hub:
         self.rng = rng
         self._transports = dict(transports or {})
         self._background = background
+        self._webhook_transport = webhook_transport
+        self._resolver = resolver or system_resolver
         self._clients: list[httpx.AsyncClient] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._db: Database | None = None
         self._service: PaymentService | None = None
         self._intake: WebhookIntake | None = None
+        self._endpoints: Endpoints | None = None
+        self._dispatcher: Dispatcher | None = None
+        self._outbound_wake = asyncio.Event()
         self.accounts: dict[str, ProviderAccount] = {}
         # Adapters and settings are validated now, so a bad configuration fails at once,
         # before any database is created or any provider is called.
@@ -192,12 +202,40 @@ class Hub:
             key_lease=timedelta(seconds=gateway.idempotency_lease_seconds),
         )
         self._intake = WebhookIntake(self._service, self.store, self.clock)
+        self._start_outbound(self._db)
         if self._background:
             self._tasks.append(asyncio.create_task(self._work_inbox(), name="gatewayhub-inbox"))
             self._tasks.append(
                 asyncio.create_task(self._work_reconciler(), name="gatewayhub-reconciler")
             )
+            assert self._dispatcher is not None
+            self._tasks.append(
+                asyncio.create_task(
+                    self._dispatcher.run(self._outbound_wake), name="gatewayhub-outbound"
+                )
+            )
         return self
+
+    def _start_outbound(self, db: Database) -> None:
+        settings = self.config.webhooks
+        box = SecretBox(
+            resolve_secrets(settings.encryption_key, "webhooks.encryption_key"),
+            resolve_secrets(settings.previous_encryption_keys, "webhooks.previous_encryption_keys"),
+        )
+        store = OutboundStore(db)
+        # Its own client: no proxies from the environment (they would bypass the address
+        # check) and no redirects (a 3xx could point anywhere; it counts as a failure).
+        client = httpx.AsyncClient(
+            transport=self._webhook_transport,
+            timeout=settings.timeout_seconds,
+            follow_redirects=False,
+            trust_env=False,
+        )
+        self._clients.append(client)
+        self._endpoints = Endpoints(store, box, settings, self.clock, self._resolver)
+        self._dispatcher = Dispatcher(
+            store, box, settings, client, self.clock, self._resolver, self.rng
+        )
 
     async def close(self) -> None:
         """Stop the workers and release connections."""
@@ -214,6 +252,8 @@ class Hub:
             await self._db.close()
             self._db = None
         self._service = None
+        self._endpoints = None
+        self._dispatcher = None
 
     async def __aenter__(self) -> Self:
         return await self.start()
@@ -241,6 +281,13 @@ class Hub:
         if self._intake is None:
             raise RuntimeError("the hub is not started")
         return self._intake
+
+    @property
+    def endpoints(self) -> Endpoints:
+        """Merchant webhook endpoints and their deliveries (after `start`)."""
+        if self._endpoints is None:
+            raise RuntimeError("the hub is not started")
+        return self._endpoints
 
     # -- payments -----------------------------------------------------------------------------
 
@@ -393,6 +440,13 @@ class Hub:
     async def process_webhooks(self) -> int:
         """Apply stored provider events now (the background worker does this on its own)."""
         return await self.intake.process()
+
+    async def deliver_webhooks(self) -> int:
+        """Fan out and send due merchant webhooks now (the background worker does this on
+        its own); returns the work done, 0 when there was none."""
+        if self._dispatcher is None:
+            raise RuntimeError("the hub is not started")
+        return await self._dispatcher.run_once()
 
     async def reconcile(self, older_than: timedelta | None = None) -> int:
         """Resolve payments whose provider answer is overdue (the worker does this too)."""

@@ -54,6 +54,7 @@ _NEVER_TAKEN = Decline(
     "not_found",
     "the provider never took the payment; nothing was charged",
 )
+UNKNOWN_OUTCOME_RESOLVED = "payment.unknown_outcome_resolved"
 FeeFor = Callable[[str, int], int]
 """(provider account, captured amount) -> estimated fee in minor units."""
 
@@ -214,7 +215,12 @@ class Payment:
         self.changes.events.append(
             Event(f"payment.{target.value}", now, previous.value, target.value, data)
         )
-        self.changes.outbox.append(OutboxMessage(f"payment.{target.value}", self.summary()))
+        summary = self.summary()
+        for message in self.changes.outbox:
+            if message.type == UNKNOWN_OUTCOME_RESOLVED:
+                # The resolution is reported with the status it led to, not the one before.
+                message.payload.update(summary)
+        self.changes.outbox.append(OutboxMessage(f"payment.{target.value}", summary))
 
     def attempt(self, attempt_id: str) -> Attempt:
         """The attempt with id `attempt_id` (it must exist)."""
@@ -292,6 +298,7 @@ class Payment:
         decline: Decline | None = None,
         message: str | None = None,
     ) -> None:
+        resolved = attempt.status is AttemptStatus.UNKNOWN and status not in OPEN_ATTEMPT
         attempt.status = status
         if status not in OPEN_ATTEMPT:
             attempt.finished_at = now
@@ -305,6 +312,19 @@ class Payment:
         elif message is not None:
             attempt.message = message
         self._touch(attempt)
+        if resolved:
+            self.changes.outbox.append(
+                OutboxMessage(
+                    UNKNOWN_OUTCOME_RESOLVED,
+                    {
+                        **self.summary(),
+                        "attempt": attempt.id,
+                        "operation": attempt.operation.value,
+                        "attempt_provider": attempt.provider,
+                        "outcome": status.value,
+                    },
+                )
+            )
 
     def record_not_sent(
         self, attempt: Attempt, code: DeclineCode, message: str, now: datetime

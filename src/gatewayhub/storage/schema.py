@@ -215,3 +215,51 @@ outbox = sa.Table(
     sa.Column("delivered_at", UTCDateTime()),
     sa.Index(None, "status", "next_attempt_at"),
 )
+
+webhook_endpoints = sa.Table(
+    "webhook_endpoints",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("merchant_id", sa.String(64), nullable=False),
+    sa.Column("url", sa.String(2048), nullable=False),
+    sa.Column("description", sa.String(255)),
+    # The whsec_ signing secret, sealed with AES-GCM (gatewayhub.outbound.sealing).
+    sa.Column("secret", sa.String(255), nullable=False),
+    sa.Column("events", JSONType),  # None: every event type
+    sa.Column("allow_private", sa.Boolean, nullable=False),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("disabled_reason", sa.String(255)),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("updated_at", UTCDateTime(), nullable=False),
+    sa.Index(None, "merchant_id", "id"),
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column(
+        "endpoint_id",
+        sa.String(40),
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    sa.Column("merchant_id", sa.String(64), nullable=False),
+    sa.Column("outbox_id", sa.BigInteger, nullable=False),
+    sa.Column("event_id", sa.String(40), nullable=False),  # the webhook-id, same on every try
+    sa.Column("event_type", sa.String(48), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("tries", sa.Integer, nullable=False),
+    sa.Column("next_attempt_at", UTCDateTime(), nullable=False),
+    sa.Column("give_up_at", UTCDateTime(), nullable=False),
+    sa.Column("locked_until", UTCDateTime()),
+    sa.Column("last_status_code", sa.Integer),
+    sa.Column("last_error", sa.String(500)),
+    sa.Column("last_attempt_at", UTCDateTime()),
+    sa.Column("delivered_at", UTCDateTime()),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.UniqueConstraint("outbox_id", "endpoint_id"),
+    sa.Index(None, "status", "next_attempt_at"),
+    sa.Index(None, "endpoint_id", "id"),
+    sa.Index(None, "merchant_id", "event_id"),
+)
