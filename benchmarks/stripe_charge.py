@@ -24,7 +24,8 @@ Measures:
 - instructions per charge (`--instructions`): each arm alone under callgrind for two run
   lengths, the difference divided by the extra charges (start-up cancels out); `perf stat`
   has no instruction counter on this machine;
-- where gatewayhub's CPU goes (`--profile`): cProfile's own time grouped by package.
+- where the CPU goes (`--profile`): py-spy samples of each arm alone, grouped by package,
+  and gatewayhub's functions by inclusive share.
 
     python benchmarks/stripe_charge.py [--charges 1000] [--rounds 5] [--instructions] [--profile]
 """
@@ -33,13 +34,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import cProfile
 import inspect
 import json
 import os
 import platform
-import pstats
 import re
+import shutil
 import statistics
 import subprocess
 import sys
@@ -55,10 +55,10 @@ import httpx
 import stripe
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import stripe_server  # noqa: E402
+import stripe_server
 
-from gatewayhub.config import parse_config  # noqa: E402
-from gatewayhub.hub import Hub  # noqa: E402
+from gatewayhub.config import parse_config
+from gatewayhub.hub import Hub
 
 HEADING = "## Stripe charge: gatewayhub vs the official stripe package vs raw httpx"
 KEY = stripe_server.SECRET_KEY
@@ -163,7 +163,8 @@ class Clients:
             },
         )
         intent = json.loads(response.content)
-        assert response.status_code == 200 and intent["status"] == "succeeded", intent
+        assert response.status_code == 200, intent
+        assert intent["status"] == "succeeded", intent
 
 
 async def cpu_per_charge(charge: Charge, count: int, tag: str) -> float:
@@ -187,18 +188,23 @@ async def throughput(charge: Charge, count: int, concurrency: int, tag: str) -> 
     return count / wall, cpu / count
 
 
-class StoreMeter:
-    """CPU spent inside the Store's coroutines (charges one at a time, so nothing else runs
-    meanwhile; SQLite's worker thread is in the process's CPU time)."""
+class CpuMeter:
+    """CPU spent inside some coroutine methods of one object, wrapped on the instance.
+    Charges run one at a time while metered, so nothing else runs meanwhile."""
 
-    def __init__(self, hub: Hub) -> None:
+    def __init__(self, target: object, names: list[str]) -> None:
         self.seconds = 0.0
         self.calls = 0
-        store = hub.store
-        for name, method in inspect.getmembers(store, inspect.iscoroutinefunction):
-            if not name.startswith("_"):
-                setattr(store, name, self._metered(method))
-        self._store = store
+        self._target = target
+        self._names = names
+        for name in names:
+            setattr(target, name, self._metered(getattr(target, name)))
+
+    @classmethod
+    def public(cls, target: object) -> CpuMeter:
+        """Every public coroutine method of `target`."""
+        found = inspect.getmembers(target, inspect.iscoroutinefunction)
+        return cls(target, [name for name, _ in found if not name.startswith("_")])
 
     def _metered(self, method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
         async def metered(*args: Any, **kwargs: Any) -> Any:
@@ -212,9 +218,8 @@ class StoreMeter:
         return metered
 
     def remove(self) -> None:
-        for name in list(vars(self._store)):
-            if not name.startswith("_") and callable(vars(self._store)[name]):
-                delattr(self._store, name)
+        for name in self._names:
+            delattr(self._target, name)
 
 
 async def side_by_side(
@@ -226,7 +231,7 @@ async def side_by_side(
     cpu: dict[str, list[float]] = {arm: [] for arm in ARMS}
     rate: dict[str, list[float]] = {arm: [] for arm in ARMS}
     rate_cpu: dict[str, list[float]] = {arm: [] for arm in ARMS}
-    store_share: list[tuple[float, float, float]] = []
+    parts: list[dict[str, float]] = []
     try:
         async with Clients(f"http://127.0.0.1:{port}", workdir) as clients:
             for arm in ARMS:
@@ -235,11 +240,22 @@ async def side_by_side(
                 # Rotate the order so no arm always runs first or last in a round.
                 order = ARMS[round_no % 3 :] + ARMS[: round_no % 3]
                 for arm in order:
-                    cpu[arm].append(await cpu_per_charge(clients.arm(arm), charges, f"{arm}-{round_no}"))
-                meter = StoreMeter(clients.hub)
+                    cpu[arm].append(
+                        await cpu_per_charge(clients.arm(arm), charges, f"{arm}-{round_no}")
+                    )
+                store = CpuMeter.public(clients.hub.store)
+                http = CpuMeter(clients.hub.accounts["stripe"].adapter.http, ["send"])
                 total = await cpu_per_charge(clients.gatewayhub, charges, f"meter-{round_no}")
-                meter.remove()
-                store_share.append((total, meter.seconds / charges, meter.calls / charges))
+                store.remove()
+                http.remove()
+                parts.append(
+                    {
+                        "total": total,
+                        "store": store.seconds / charges,
+                        "store_calls": store.calls / charges,
+                        "http": http.seconds / charges,
+                    }
+                )
                 for arm in order:
                     per_second, per_charge = await throughput(
                         clients.arm(arm), throughput_charges, concurrency, f"{arm}-tp-{round_no}"
@@ -249,13 +265,13 @@ async def side_by_side(
     finally:
         server.terminate()
         server.wait()
-    return {"cpu": cpu, "rate": rate, "rate_cpu": rate_cpu, "store": store_share}
+    return {"cpu": cpu, "rate": rate, "rate_cpu": rate_cpu, "parts": parts}
 
 
 # -- instructions (callgrind) and profile ------------------------------------------------------
 
 
-async def run_one_arm(arm: str, count: int, profile: Path | None = None) -> None:
+async def run_one_arm(arm: str, count: int) -> None:
     """One arm alone, after a warm-up: what --instructions runs under callgrind."""
     port = stripe_server.free_port()
     server = stripe_server.start(port)
@@ -265,17 +281,15 @@ async def run_one_arm(arm: str, count: int, profile: Path | None = None) -> None
         ) as clients:
             charge = clients.arm(arm)
             await cpu_per_charge(charge, 20, "warm")
-            if profile is None:
-                await cpu_per_charge(charge, count, "arm")
-                return
-            profiler = cProfile.Profile()
-            profiler.enable()
-            await cpu_per_charge(charge, count, "arm")
-            profiler.disable()
-            profiler.dump_stats(profile)
+            await measured(charge, count)
     finally:
         server.terminate()
         server.wait()
+
+
+async def measured(charge: Charge, count: int) -> None:
+    """The charges a profile keeps (its frame tells them from the warm-up's)."""
+    await cpu_per_charge(charge, count, "arm")
 
 
 def instructions_per_charge(arm: str, short: int = 50, long: int = 250) -> int:
@@ -303,65 +317,96 @@ def instructions_per_charge(arm: str, short: int = 50, long: int = 250) -> int:
     return (collected(long) - collected(short)) // (long - short)
 
 
+# First match wins: the adapter's path contains "/stripe/" too.
 _GROUPS = (
-    ("sqlalchemy", "SQLAlchemy (statements, connection pool, async adaption)"),
-    ("aiosqlite", "aiosqlite (SQLite worker thread hand-off)"),
-    ("sqlite3", "sqlite3 (the database itself)"),
+    ("gatewayhub_stripe/", "gatewayhub_stripe adapter"),
+    ("gatewayhub/storage/", "gatewayhub.storage (Store, hot statements)"),
+    ("gatewayhub/", "gatewayhub core (hub, service, routing, ledger, payment, models, views)"),
+    ("sqlalchemy/", "SQLAlchemy (with the sqlite3 calls it makes)"),
     ("pydantic", "pydantic (validation, dumps)"),
-    ("httpx", "httpx"),
-    ("httpcore", "httpcore + h11 (HTTP/1.1)"),
-    ("h11", "httpcore + h11 (HTTP/1.1)"),
-    ("anyio", "anyio"),
-    ("gatewayhub_stripe", "gatewayhub_stripe adapter"),
-    ("gatewayhub/storage", "gatewayhub.storage (Store, tables)"),
-    ("gatewayhub", "gatewayhub core (service, routing, ledger, payment, models)"),
-    ("asyncio", "asyncio event loop"),
-    ("selectors", "asyncio event loop"),
-    ("json", "json"),
+    ("httpx/", "httpx"),
+    ("httpcore/", "httpcore + h11 (HTTP/1.1)"),
+    ("h11/", "httpcore + h11 (HTTP/1.1)"),
+    ("anyio/", "anyio"),
+    ("stripe/", "stripe package"),
+    ("asyncio/", "asyncio event loop"),
+    ("selectors.py", "asyncio event loop"),
+    ("json/", "json"),
 )
 
 
-def _group(filename: str) -> str:
-    if filename.startswith("~") or filename.startswith("<"):
-        return "builtins (C functions called from Python)"
+def _group(frame: str) -> str:
+    where = frame.rsplit("(", 1)[-1]
     for marker, label in _GROUPS:
-        if f"/{marker}/" in filename or filename.endswith(f"/{marker}.py"):
+        if where.startswith(marker) or f"/{marker}" in where:
             return label
-    return "other (stdlib: uuid, datetime, logging, ...)"
+    return "other (stdlib: uuid, datetime, urllib, logging, ...)"
 
 
-def profile_groups(arm: str, count: int) -> list[tuple[str, float]]:
-    """Own time per package under cProfile, as shares of the profiled total."""
+def _py_spy() -> str | None:
+    beside = Path(sys.executable).parent / "py-spy"
+    return str(beside) if beside.exists() else shutil.which("py-spy")
+
+
+def sampled(arm: str, count: int) -> list[tuple[list[str], int]]:
+    """py-spy's stacks (root first) of `count` charges of one arm alone, sampled 1000 times a
+    second without instrumenting anything; only samples inside the measured loop are kept."""
     with tempfile.TemporaryDirectory() as directory:
-        out = Path(directory) / "arm.prof"
+        out = Path(directory) / "stacks.txt"
         subprocess.run(
-            [sys.executable, __file__, "--arm", arm, "--charges", str(count), "--profile-out", str(out)],
+            [
+                _py_spy() or "py-spy",
+                "record",
+                "--format",
+                "raw",
+                "--rate",
+                "1000",
+                "--output",
+                str(out),
+                "--",
+                sys.executable,
+                __file__,
+                "--arm",
+                arm,
+                "--charges",
+                str(count),
+            ],
             check=True,
+            capture_output=True,
         )
-        stats = pstats.Stats(str(out))
-    totals: dict[str, float] = defaultdict(float)
-    for (filename, _, _), (_, _, own, _, _) in stats.stats.items():  # type: ignore[attr-defined]
-        totals[_group(filename)] += own
+        stacks = []
+        for line in out.read_text().splitlines():
+            text, _, weight = line.rpartition(" ")
+            frames = text.split(";")
+            if any(f.startswith("measured (") for f in frames):
+                stacks.append((frames, int(weight)))
+    return stacks
+
+
+def profile_groups(stacks: list[tuple[list[str], int]]) -> list[tuple[str, float]]:
+    """Own time (the sampled leaf frame) per package, as shares of the samples."""
+    totals: dict[str, int] = defaultdict(int)
+    for frames, weight in stacks:
+        totals[_group(frames[-1])] += weight
     total = sum(totals.values())
     return sorted(((k, v / total) for k, v in totals.items()), key=lambda kv: -kv[1])
 
 
-def hot_functions(arm: str, count: int, top: int = 12) -> list[tuple[str, float, float]]:
-    """The functions with the most cumulative time per charge (us), gatewayhub's own first."""
-    with tempfile.TemporaryDirectory() as directory:
-        out = Path(directory) / "arm.prof"
-        subprocess.run(
-            [sys.executable, __file__, "--arm", arm, "--charges", str(count), "--profile-out", str(out)],
-            check=True,
-        )
-        stats = pstats.Stats(str(out))
-    rows = []
-    for (filename, line, name), (_, calls, own, cumulative, _) in stats.stats.items():  # type: ignore[attr-defined]
-        if "/gatewayhub" in filename:
-            short = filename.split("/src/", 1)[-1]
-            rows.append((f"{short}:{line} {name}", cumulative / count * 1e6, calls / count))
-    rows.sort(key=lambda r: -r[1])
-    return rows[:top]
+def hot_functions(stacks: list[tuple[list[str], int]], top: int = 15) -> list[tuple[str, float]]:
+    """gatewayhub's functions by inclusive share of the samples (each counted once a stack)."""
+    totals: dict[str, int] = defaultdict(int)
+    for frames, weight in stacks:
+        seen = set()
+        for frame in frames:
+            name, _, where = frame.rpartition(" (")
+            if where.startswith(("gatewayhub/", "gatewayhub_stripe/")):
+                key = f"{where.split(':')[0]} {name}"
+                if key not in seen:
+                    seen.add(key)
+                    totals[key] += weight
+    total = sum(w for _, w in stacks)
+    ranked = sorted(totals.items(), key=lambda kv: -kv[1])
+    return [(k, v / total) for k, v in ranked[:top]]
 
 
 # -- the section ---------------------------------------------------------------------------------
@@ -382,9 +427,8 @@ def measure(
     cpu = {arm: statistics.median(v) for arm, v in results["cpu"].items()}
     rate = {arm: statistics.median(v) for arm, v in results["rate"].items()}
     rate_cpu = {arm: statistics.median(v) for arm, v in results["rate_cpu"].items()}
-    store = statistics.median(s[1] for s in results["store"])
-    metered_total = statistics.median(s[0] for s in results["store"])
-    store_calls = statistics.median(s[2] for s in results["store"])
+    part = {k: statistics.median(p[k] for p in results["parts"]) for k in results["parts"][0]}
+    rest = part["total"] - part["store"] - part["http"]
     load = os.getloadavg()[0]
     command = (
         f"python benchmarks/stripe_charge.py --charges {charges} --rounds {rounds} "
@@ -412,12 +456,12 @@ def measure(
         f"charges/s at {concurrency} in flight | CPU per charge at {concurrency} in flight |",
         "|---|---|---|---|---|",
     ]
-    for arm in ARMS:
-        lines.append(
-            f"| {names[arm]} | {_us(cpu[arm])} | "
-            f"{', '.join(f'{r * 1e6:.0f}' for r in results['cpu'][arm])} | "
-            f"{rate[arm]:.0f} | {_us(rate_cpu[arm])} |"
-        )
+    lines += [
+        f"| {names[arm]} | {_us(cpu[arm])} | "
+        f"{', '.join(f'{r * 1e6:.0f}' for r in results['cpu'][arm])} | "
+        f"{rate[arm]:.0f} | {_us(rate_cpu[arm])} |"
+        for arm in ARMS
+    ]
     lines += [
         "",
         f"gatewayhub's Stripe charge costs **{(cpu['gatewayhub'] - cpu['stripe']) / cpu['stripe'] * 100:+.0f}%** "
@@ -425,14 +469,26 @@ def measure(
         f"and {(cpu['gatewayhub'] - cpu['httpx']) / cpu['httpx'] * 100:+.0f}% against raw httpx. "
         f"The official package costs {(cpu['stripe'] - cpu['httpx']) / cpu['httpx'] * 100:+.0f}% over raw httpx.",
         "",
-        f"gatewayhub's database and ledger, measured apart (every `Store` coroutine wrapped, "
-        f"{store_calls:.0f} calls per charge, separate rounds): **{_us(store)}** of "
-        f"{_us(metered_total)} per charge ({store / metered_total * 100:.0f}%) is spent inside "
-        f"the Store (SQLAlchemy, aiosqlite's thread, SQLite; the ledger postings are written "
-        f"there). Without it gatewayhub spends {_us(metered_total - store)} per charge "
-        f"(routing, validation, the adapter, HTTP): "
-        f"{(metered_total - store - cpu['stripe']) / cpu['stripe'] * 100:+.0f}% against the "
-        "official package, which records nothing.",
+        "gatewayhub's charge taken apart (separate rounds, one charge at a time, the "
+        "`Store`'s coroutines and the adapter's `ProviderHTTP.send` wrapped to add up "
+        "the CPU spent inside them):",
+        "",
+        "| part of gatewayhub's charge | CPU per charge (median) | share |",
+        "|---|---|---|",
+        f"| inside the `Store`: SQLAlchemy + sqlite3, {part['store_calls']:.0f} transactions "
+        f"(claim + attempt journaled; result + ledger + event + idempotency answer) | "
+        f"{_us(part['store'])} | {part['store'] / part['total'] * 100:.0f}% |",
+        f"| the HTTP exchange (`ProviderHTTP.send`: httpx send + read) | {_us(part['http'])} | "
+        f"{part['http'] / part['total'] * 100:.0f}% |",
+        f"| the rest: validation, idempotency fingerprint, routing, ledger postings, the "
+        f"adapter's form and parsing, views | {_us(rest)} | {rest / part['total'] * 100:.0f}% |",
+        f"| total (metered rounds) | {_us(part['total'])} | |",
+        "",
+        f"Without the Store gatewayhub spends {_us(part['total'] - part['store'])} per charge, "
+        f"{(part['total'] - part['store'] - cpu['stripe']) / cpu['stripe'] * 100:+.0f}% against "
+        f"the official package (which records nothing); the HTTP exchange alone costs "
+        f"{(part['http'] - cpu['httpx']) / cpu['httpx'] * 100:+.0f}% against the whole raw httpx "
+        "arm (post + json.loads).",
     ]
     if instructions:
         counts = {arm: instructions_per_charge(arm) for arm in ARMS}
@@ -449,31 +505,40 @@ def measure(
             f"against the official package, {(counts['gatewayhub'] - counts['httpx']) / counts['httpx'] * 100:+.0f}% "
             "against raw httpx.",
         ]
-    if profile:
-        groups = profile_groups("gatewayhub", 300)
-        official = profile_groups("stripe", 300)
-        hot = hot_functions("gatewayhub", 300)
+    if profile and _py_spy():
+        ours = sampled("gatewayhub", 1000)
+        groups = profile_groups(ours)
+        official = profile_groups(sampled("stripe", 1000))
+        hot = hot_functions(ours)
+        per_charge = cpu["gatewayhub"]
         lines += [
             "",
-            "Where the CPU goes (cProfile own time by package, 300 charges each arm alone; "
-            "cProfile inflates Python-heavy code, so read shares, not absolute times):",
+            "Where the CPU goes (py-spy, 1000 samples/s, 1000 charges of each arm alone; own "
+            "time of the sampled Python frame, so C calls count in the Python code that made "
+            "them; the gatewayhub column's us are its share times its CPU per charge above):",
             "",
             "| package | gatewayhub arm | official stripe arm |",
             "|---|---|---|",
         ]
         theirs = dict(official)
-        for label, share in groups:
-            lines.append(f"| {label} | {share * 100:.1f}% | {theirs.get(label, 0) * 100:.1f}% |")
+        lines += [
+            f"| {label} | {share * 100:.1f}% ({share * per_charge * 1e6:.0f} us) | "
+            f"{theirs.get(label, 0) * 100:.1f}% |"
+            for label, share in groups
+        ]
         for label, share in official:
             if label not in dict(groups):
                 lines.append(f"| {label} | 0.0% | {share * 100:.1f}% |")
         lines += [
             "",
-            "gatewayhub functions with the most cumulative time per charge (under cProfile):",
+            "gatewayhub's functions by inclusive share of the gatewayhub arm's samples:",
             "",
-            "| function | cumulative per charge | calls per charge |",
+            "| function | share | about, per charge |",
             "|---|---|---|",
-            *(f"| `{name}` | {us:.0f} us | {calls:.1f} |" for name, us, calls in hot),
+            *(
+                f"| `{name}` | {share * 100:.1f}% | {share * per_charge * 1e6:.0f} us |"
+                for name, share in hot
+            ),
         ]
     return "\n".join(lines) + "\n"
 
@@ -492,13 +557,14 @@ def main() -> None:
     parser.add_argument("--charges", type=int, default=1000, help="charges per arm per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--concurrency", type=int, default=16)
-    parser.add_argument("--instructions", action="store_true", help="count instructions (callgrind)")
+    parser.add_argument(
+        "--instructions", action="store_true", help="count instructions (callgrind)"
+    )
     parser.add_argument("--profile", action="store_true", help="where gatewayhub's CPU goes")
     parser.add_argument("--arm", choices=ARMS, help=argparse.SUPPRESS)
-    parser.add_argument("--profile-out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.arm:
-        asyncio.run(run_one_arm(args.arm, args.charges, args.profile_out))
+        asyncio.run(run_one_arm(args.arm, args.charges))
         return
     print(
         measure(args.charges, args.rounds, args.concurrency, args.instructions, args.profile),

@@ -100,9 +100,13 @@ class StripeLike:
         metadata = {k[9:-1]: v for k, v in form if k.startswith("metadata[")}
         amount_text = fields.get("amount", "")
         if not amount_text.isdigit() or int(amount_text) < 1:
-            return _error(400, "invalid_request_error", "Invalid integer: amount", "parameter_invalid_integer")
+            return _error(
+                400, "invalid_request_error", "Invalid integer: amount", "parameter_invalid_integer"
+            )
         if "currency" not in fields or "payment_method" not in fields:
-            return _error(400, "invalid_request_error", "Missing required param.", "parameter_missing")
+            return _error(
+                400, "invalid_request_error", "Missing required param.", "parameter_missing"
+            )
         amount, currency = int(amount_text), fields["currency"].lower()
         capture = fields.get("capture_method", "automatic")
         confirmed = fields.get("confirm") == "true"
@@ -123,7 +127,9 @@ class StripeLike:
             "application": None,
             "application_fee_amount": None,
             "automatic_payment_methods": {
-                "allow_redirects": fields.get("automatic_payment_methods[allow_redirects]", "always"),
+                "allow_redirects": fields.get(
+                    "automatic_payment_methods[allow_redirects]", "always"
+                ),
                 "enabled": fields.get("automatic_payment_methods[enabled]") == "true",
             },
             "canceled_at": None,
