@@ -31,9 +31,12 @@ Every section below is written by the benchmark it names (`benchmarks/<name>.py`
 also runs alone and prints its section). To measure again and rewrite this page:
 
 ```
-pip install -e '.[test,bench]' providers/*   # the official SDKs compared against, py-spy
+pip install -e '.[test,bench]' $(for p in providers/*/; do printf -- '-e %s ' "$p"; done)
 python benchmarks/run_all.py [--only NAME]... [--quick] [--no-write]
 ```
+
+The `bench` extra brings the official SDKs the side-by-side sections compare against
+(stripe, razorpay, Adyen, standardwebhooks) and py-spy for the Stripe charge profile.
 
 The machine: {machine}, {cores} cores, Python {python}, shared with other jobs while these
 figures were taken (each section gives its load average). Figures of CPU time and of

@@ -189,7 +189,8 @@ def section(r: dict[str, Any], loop_sample: int, command: tuple[float, float] | 
         "Command (from a checkout with `pip install -e '.[simulation]'`):",
         "",
         "```",
-        f".venv/bin/python benchmarks/simulation.py{flags}            # --payments 1000000 --loop-sample 50000",
+        f".venv/bin/python benchmarks/simulation.py{flags}"
+        + ("" if flags else "            # --payments 1000000 --loop-sample 50000"),
         "```",
         "",
         f"What it runs: {payments:,} generated payments (`generate(seed=1)`: five currencies incl. JPY and",
