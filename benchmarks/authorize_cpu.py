@@ -398,29 +398,13 @@ async def side_by_side(payments: int, rounds: int) -> tuple[list[float], list[fl
     return raw, sdk, floor
 
 
-async def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--payments", type=int, default=2000, help="payments per arm per round")
-    parser.add_argument("--rounds", type=int, default=5)
-    parser.add_argument(
-        "--instructions", action="store_true", help="also count instructions with callgrind"
-    )
-    parser.add_argument(
-        "--write", action="store_true", help="rewrite this section of docs/benchmarks.md"
-    )
-    parser.add_argument("--arm", choices=["raw", "sdk", "floor"], help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.arm:
-        await run_one_arm(args.arm, args.payments)
-        return
-
-    raw, sdk, floor = await side_by_side(args.payments, args.rounds)
+async def measure(payments: int, rounds: int, instructions: bool) -> str:
+    """The section of docs/benchmarks.md, measured now."""
+    raw, sdk, floor = await side_by_side(payments, rounds)
     routing = routing_decision_us()
     raw_us, sdk_us = statistics.median(raw) * 1e6, statistics.median(sdk) * 1e6
     load = os.getloadavg()[0]
-    command = f"python benchmarks/authorize_cpu.py --payments {args.payments} --rounds {args.rounds}{' --instructions' if args.instructions else ''} --write"
+    command = f"python benchmarks/authorize_cpu.py --payments {payments} --rounds {rounds}{' --instructions' if instructions else ''} --write"
     lines = [
         HEADING,
         "",
@@ -438,7 +422,7 @@ async def main() -> None:
         f"CPU time: gatewayhub adds **{(sdk_us - raw_us) / raw_us * 100:+.0f}%** per payment over raw httpx "
         f"(target: at most +25%).",
     ]
-    if args.instructions:
+    if instructions:
         counts = {arm: instructions_per_payment(arm) for arm in ("raw", "sdk", "floor")}
         lines += [
             "",
@@ -470,7 +454,34 @@ async def main() -> None:
         "(best of 5 x 20,000; target: well under 50 us).",
         "",
     ]
-    text = "\n".join(lines)
+    return "\n".join(lines)
+
+
+def report(quick: bool = False) -> str:
+    """This benchmark's section of docs/benchmarks.md (what the documented command runs)."""
+    if quick:
+        return asyncio.run(measure(200, 2, instructions=False))
+    return asyncio.run(measure(1000, 5, instructions=True))
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--payments", type=int, default=2000, help="payments per arm per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument(
+        "--instructions", action="store_true", help="also count instructions with callgrind"
+    )
+    parser.add_argument(
+        "--write", action="store_true", help="rewrite this section of docs/benchmarks.md"
+    )
+    parser.add_argument("--arm", choices=["raw", "sdk", "floor"], help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.arm:
+        await run_one_arm(args.arm, args.payments)
+        return
+    text = await measure(args.payments, args.rounds, args.instructions)
     print(text)
     if args.write:
         write_section(ROOT / "docs" / "benchmarks.md", HEADING, text)
