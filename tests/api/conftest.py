@@ -16,6 +16,7 @@ import pytest
 
 from gatewayhub.api import create_app
 from gatewayhub.api.merchants import create_merchant
+from gatewayhub.api.ratelimit import RateLimiter
 from gatewayhub.config import default_config, parse_config
 from gatewayhub.hub import Hub
 from gatewayhub.testing import FixedClock
@@ -88,7 +89,9 @@ async def make_api(database_url: str, clock: FixedClock) -> AsyncIterator[MakeAp
     """Build started hubs and clients on their apps; `sections` replace config sections."""
     opened: list[tuple[Hub, httpx.AsyncClient]] = []
 
-    async def make(config: Any = None, **sections: Any) -> tuple[Hub, Client]:
+    async def make(
+        config: Any = None, limiter: RateLimiter | None = None, **sections: Any
+    ) -> tuple[Hub, Client]:
         hub = Hub(
             config or service_config(database_url, **sections),
             clock=clock,
@@ -97,7 +100,8 @@ async def make_api(database_url: str, clock: FixedClock) -> AsyncIterator[MakeAp
         )
         await hub.start()
         http = httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=create_app(hub)), base_url="http://gatewayhub.test"
+            transport=httpx.ASGITransport(app=create_app(hub, limiter=limiter)),
+            base_url="http://gatewayhub.test",
         )
         opened.append((hub, http))
         return hub, Client(http)
