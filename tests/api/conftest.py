@@ -90,9 +90,12 @@ async def make_api(database_url: str, clock: FixedClock) -> AsyncIterator[MakeAp
     opened: list[tuple[Hub, httpx.AsyncClient]] = []
 
     async def make(
-        config: Any = None, limiter: RateLimiter | None = None, **sections: Any
+        config: Any = None,
+        limiter: RateLimiter | None = None,
+        hub: Hub | None = None,
+        **sections: Any,
     ) -> tuple[Hub, Client]:
-        hub = Hub(
+        hub = hub or Hub(
             config or service_config(database_url, **sections),
             clock=clock,
             rng=random.Random(7),
