@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 import pytest
+import yaml
 
 from gatewayhub.api import create_app
 from gatewayhub.api.merchants import create_merchant
@@ -21,6 +22,7 @@ from gatewayhub.config import default_config, parse_config
 from gatewayhub.hub import Hub
 from gatewayhub.testing import FixedClock
 from gatewayhub.testing.openapi import OpenAPI
+from gatewayhub_sandbox.provider import EmulatorTransport
 
 SPEC = OpenAPI(Path(__file__).parents[2] / "openapi.yaml")
 # A long HS256 secret, a test value only.
@@ -30,7 +32,11 @@ HS_SECRET = "test-only-hs256-secret-of-at-least-32-bytes-0001"
 def conforms(template: str, response: httpx.Response) -> None:
     """Fail unless `response` is what openapi.yaml says `template` answers."""
     media = response.headers.get("content-type", "").split(";")[0]
-    body: Any = response.json() if "json" in media else response.text
+    body: Any = response.text
+    if "json" in media:
+        body = response.json()
+    elif "yaml" in media:
+        body = yaml.safe_load(body)
     problems = SPEC.response_errors(
         response.request.method, template, response.status_code, media, body
     )
@@ -112,7 +118,17 @@ async def make_api(database_url: str, clock: FixedClock) -> AsyncIterator[MakeAp
     yield make
     for hub, http in opened:
         await http.aclose()
+        await drain_emulators(hub)
         await hub.close()
+
+
+async def drain_emulators(hub: Hub) -> None:
+    """Let webhooks the embedded sandboxes scheduled land before the hub closes (one still on
+    its way into a closing hub would leave a database connection behind)."""
+    for account in hub.accounts.values():
+        transport = getattr(account.adapter.http.client, "_transport", None)
+        if isinstance(transport, EmulatorTransport):
+            await transport.emulator.drain()
 
 
 @pytest.fixture

@@ -87,7 +87,6 @@ async def test_sandbox_webhook_is_stored_once_and_applied_once(api: tuple[Hub, C
     pending = {**PAYMENT, "payment_method": {"token": "tok_pending"}}
     payment = (await client.call("POST", "/v1/payments", json=pending)).json()
     assert payment["status"] != "captured"
-    before = len(await inbox(hub))  # the embedded emulator may have delivered its own events
     body = sandbox_event(payment, "evt_http_1")
     now = int(hub.clock.now().timestamp())
     headers = standard_signature(LOCAL_WEBHOOK_SECRET, "msg_1", now, body)
@@ -97,8 +96,9 @@ async def test_sandbox_webhook_is_stored_once_and_applied_once(api: tuple[Hub, C
     assert (first.status_code, first.json()) == (200, {"received": True})
     again = await anonymous.call("POST", HOOK, path=path, content=body, headers=headers)
     assert (again.status_code, again.json()) == (200, {"received": True})
-    stored = await inbox(hub)
-    assert [row[:2] for row in stored[before:]] == [(payment["provider"], "evt_http_1")]
+    # (the embedded emulator delivers events of its own, with its own ids)
+    stored = [row[:2] for row in await inbox(hub) if row[1] == "evt_http_1"]
+    assert stored == [(payment["provider"], "evt_http_1")]
 
     await hub.process_webhooks()
     await hub.process_webhooks()

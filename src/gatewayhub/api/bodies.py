@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
@@ -40,7 +41,42 @@ async def json_object(request: Request, limit: int, *, required: bool) -> dict[s
         raise validation([{"field": "", "message": "the body is not valid JSON"}], 400) from None
     if not isinstance(data, dict):
         raise validation([{"field": "", "message": "the body must be a JSON object"}], 400)
+    where = _nul_at(data, "")
+    if where is not None:
+        # Neither database stores NUL in text (PostgreSQL refuses it): say so up front.
+        raise validation([{"field": where, "message": "must not contain NUL characters"}])
     return data
+
+
+def _nul_at(value: Any, where: str) -> str | None:
+    """The dotted path of the first string holding a NUL character, if any."""
+    if isinstance(value, str):
+        return where if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            path = f"{where}.{key}" if where else str(key)
+            if "\x00" in key:
+                return path
+            found = _nul_at(item, path)
+            if found is not None:
+                return found
+    if isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_at(item, f"{where}.{index}" if where else str(index))
+            if found is not None:
+                return found
+    return None
+
+
+_ID = re.compile(r"[A-Za-z0-9_]{1,40}")
+
+
+def path_id(request: Request, name: str) -> str:
+    """A resource id from the path; anything not shaped like one cannot exist (404)."""
+    value: str = request.path_params[name]
+    if not _ID.fullmatch(value):
+        raise Problem(404, "not_found", f"no such {name.removesuffix('_id')}")
+    return value
 
 
 def errors_of(exc: ValidationError) -> list[dict[str, str]]:

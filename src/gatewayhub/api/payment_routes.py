@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatewayhub.api.auth import Principal
-from gatewayhub.api.bodies import json_object, validated
+from gatewayhub.api.bodies import json_object, path_id, validated
 from gatewayhub.api.context import Api
 from gatewayhub.api.operations import Answer, keyed
 from gatewayhub.api.problems import Problem, json_response
@@ -24,9 +24,9 @@ class ListQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     limit: int = Field(default=20, ge=1, le=100)
-    cursor: str | None = Field(default=None, min_length=1, max_length=40)
+    cursor: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_]{1,40}$")
     status: PaymentStatus | None = None
-    provider: str | None = Field(default=None, min_length=1, max_length=64)
+    provider: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,64}$")
     currency: CurrencyCode | None = None
     created_from: AwareDatetime | None = None
     created_to: AwareDatetime | None = None
@@ -70,7 +70,7 @@ async def create_payment(api: Api, request: Request, who: Principal) -> Response
 
 async def capture_payment(api: Api, request: Request, who: Principal) -> Response:
     """POST /v1/payments/{payment_id}/capture"""
-    payment_id = request.path_params["payment_id"]
+    payment_id = path_id(request, "payment_id")
     data = await json_object(request, api.service.max_body_bytes, required=False)
     command = validated(CaptureRequest, data)
     since = api.hub.clock.now()
@@ -92,8 +92,7 @@ async def capture_payment(api: Api, request: Request, who: Principal) -> Respons
 
 async def void_payment(api: Api, request: Request, who: Principal) -> Response:
     """POST /v1/payments/{payment_id}/void"""
-    payment_id = request.path_params["payment_id"]
-    await json_object(request, api.service.max_body_bytes, required=False)
+    payment_id = path_id(request, "payment_id")
     since = api.hub.clock.now()
 
     async def run(key: str | None) -> Answer:
@@ -106,7 +105,7 @@ async def void_payment(api: Api, request: Request, who: Principal) -> Response:
 
 async def get_payment(api: Api, request: Request, who: Principal) -> Response:
     """GET /v1/payments/{payment_id}"""
-    payment_id = request.path_params["payment_id"]
+    payment_id = path_id(request, "payment_id")
     view = await api.hub.get(payment_id, merchant_id=who.merchant_id)
     events = await api.hub.events(payment_id, merchant_id=who.merchant_id)
     body: dict[str, Any] = view.model_dump(mode="json")

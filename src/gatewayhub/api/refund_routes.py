@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from gatewayhub.api.auth import Principal
-from gatewayhub.api.bodies import json_object, validated
+from gatewayhub.api.bodies import json_object, path_id, validated
 from gatewayhub.api.context import Api
 from gatewayhub.api.operations import Answer, keyed
 from gatewayhub.api.problems import Problem, json_response
@@ -19,7 +19,7 @@ from gatewayhub.views import PaymentView, RefundView
 
 async def create_refund(api: Api, request: Request, who: Principal) -> Response:
     """POST /v1/payments/{payment_id}/refunds"""
-    payment_id = request.path_params["payment_id"]
+    payment_id = path_id(request, "payment_id")
     data = await json_object(request, api.service.max_body_bytes, required=False)
     command = validated(RefundRequest, data)
     since = api.hub.clock.now()
@@ -35,13 +35,13 @@ async def create_refund(api: Api, request: Request, who: Principal) -> Response:
 
 async def list_payment_refunds(api: Api, request: Request, who: Principal) -> Response:
     """GET /v1/payments/{payment_id}/refunds"""
-    view = await api.hub.get(request.path_params["payment_id"], merchant_id=who.merchant_id)
+    view = await api.hub.get(path_id(request, "payment_id"), merchant_id=who.merchant_id)
     return json_response(200, {"data": [r.model_dump(mode="json") for r in view.refunds]})
 
 
 async def get_refund(api: Api, request: Request, who: Principal) -> Response:
     """GET /v1/refunds/{refund_id}"""
-    refund_id = request.path_params["refund_id"]
+    refund_id = path_id(request, "refund_id")
 
     def body(conn: Connection) -> RefundView | None:
         row = conn.execute(
