@@ -49,9 +49,10 @@ def wait_http(url: str, within: float = 30.0) -> None:
     while time.monotonic() < deadline:
         try:
             httpx.get(url, timeout=1.0)
-            return
         except httpx.TransportError:
             time.sleep(0.1)
+        else:
+            return
     raise RuntimeError(f"{url} did not answer")
 
 

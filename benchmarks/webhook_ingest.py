@@ -31,7 +31,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).parent))
-from service_latency import GATEWAYHUB, free_port, wait_http  # noqa: E402
+from service_latency import GATEWAYHUB, free_port, wait_http
 
 HEADING = "## Webhook ingest: gatewayhub serve vs a bare endpoint"
 # The embedded sandbox's well-known local secret (not a secret: see gatewayhub_sandbox).
@@ -120,7 +120,9 @@ def measure(count: int, concurrency: int) -> dict[str, float]:
             asyncio.run(drive(hook, warm, concurrency))
             asyncio.run(drive(f"http://127.0.0.1:{bare_port}/hook", warm, concurrency))
             return {
-                "bare": asyncio.run(drive(f"http://127.0.0.1:{bare_port}/hook", events, concurrency)),
+                "bare": asyncio.run(
+                    drive(f"http://127.0.0.1:{bare_port}/hook", events, concurrency)
+                ),
                 "gatewayhub": asyncio.run(drive(hook, events, concurrency)),
             }
         finally:

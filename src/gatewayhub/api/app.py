@@ -15,7 +15,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
@@ -75,6 +75,10 @@ async def _admit(api: Api, request: Request, scope: str | None) -> Principal:
 
 
 def _failure(request: Request, path: str, exc: Exception) -> Response:
+    if isinstance(exc, ClientDisconnect):
+        # Nobody will read an answer; 499 (the client went away) only labels the metrics.
+        log.info("%s %s: the client went away", request.method, path)
+        return Response(status_code=499)
     if isinstance(exc, Problem):
         return exc.response()
     if isinstance(exc, GatewayError):

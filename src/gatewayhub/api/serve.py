@@ -56,6 +56,13 @@ def serve(hub: Hub, host: str, port: int) -> None:
 
     app = create_app(hub, lifespan=lifespan)
     config = uvicorn.Config(
-        app, host=host, port=port, log_level="warning", access_log=False, lifespan="on"
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        lifespan="on",
+        # On SIGTERM, requests in flight get this long before the hub is closed anyway.
+        timeout_graceful_shutdown=10,
     )
     _Server(config, hub, hub.config.service.public_url).run()
