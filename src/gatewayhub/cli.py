@@ -20,6 +20,8 @@ app = typer.Typer(
 )
 route = typer.Typer(help="Routing decisions.")
 app.add_typer(route, name="route")
+merchants = typer.Typer(help="Merchants of the HTTP service and their API keys.")
+app.add_typer(merchants, name="merchants")
 console = Console()
 
 
@@ -135,6 +137,61 @@ def simulate(
         ),
         console,
     )
+
+
+ConfigOption = Annotated[
+    str | None, typer.Option(help="TOML configuration (default: built-in sandboxes)")
+]
+DatabaseOption = Annotated[
+    str | None, typer.Option(help="database URL (default: from the configuration)")
+]
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Run the HTTP API (and the provider-webhook receiver) until interrupted."""
+    from gatewayhub.api.serve import serve as run_server  # noqa: PLC0415 - pulls in uvicorn
+
+    hub = _hub(config, database_url=database_url)
+    service = hub.config.service
+    run_server(hub, host or service.host, service.port if port is None else port)
+
+
+@merchants.command("create")
+def merchants_create(
+    name: Annotated[str, typer.Argument(help="the merchant's name")],
+    scopes: Annotated[
+        str | None,
+        typer.Option(help="comma-separated: payments:read,payments:write,refunds:write,admin"),
+    ] = None,
+    config: ConfigOption = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create a merchant and print its API key (shown once: only a hash is kept)."""
+    from gatewayhub.api.merchants import create_merchant  # noqa: PLC0415
+    from gatewayhub.storage import open_database  # noqa: PLC0415
+
+    hub = _hub(config, database_url=database_url)
+    wanted = [s for s in (scopes or "").replace(",", " ").split() if s]
+
+    async def run() -> None:
+        db = open_database(hub.database_url)
+        try:
+            await db.migrate()
+            issued = await create_merchant(db, name, wanted, hub.clock.now())
+        finally:
+            await db.close()
+        print(f"merchant {issued.merchant_id}")
+        print(f"key {issued.key}")
+        print(f"scopes {' '.join(issued.scopes)}")
+        print("The key is shown once; store it now.")
+
+    asyncio.run(run())
 
 
 def main() -> None:

@@ -10,7 +10,7 @@ import os
 import tomllib
 from decimal import Decimal
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +20,7 @@ from pydantic import (
     ValidationError,
     ValidationInfo,
     field_validator,
+    model_validator,
 )
 
 from gatewayhub.errors import ConfigError
@@ -187,6 +188,73 @@ class WebhooksConfig(_Strict):
         if timeout is not None and lease <= timeout:
             raise ValueError("must be longer than timeout_seconds (a lease covers one request)")
         return lease
+class RateLimitConfig(_Strict):
+    """A token bucket per merchant: `requests_per_second` refill, `burst` capacity."""
+
+    requests_per_second: float = Field(default=100.0, gt=0)
+    burst: int = Field(default=200, ge=1)
+
+
+class ServiceConfig(_Strict):
+    """`gatewayhub serve`: where it listens and how it is reached from outside."""
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    public_url: str | None = Field(
+        default=None, description="the URL providers reach this service at (webhook URLs)"
+    )
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)
+    rate_limit: RateLimitConfig = Field(default_factory=RateLimitConfig)
+
+
+class JWTKeyConfig(_Strict):
+    """One key that may sign bearer tokens, chosen by the token's `kid` header.
+
+    HS256 takes `secret` (write it "env:NAME"); RS256 and ES256 take a PEM `public_key`
+    or a `public_key_file`. Keep the old key listed while tokens signed with it live."""
+
+    kid: str = Field(min_length=1, max_length=128)
+    algorithm: Literal["HS256", "RS256", "ES256"]
+    secret: str | None = None
+    public_key: str | None = None
+    public_key_file: Path | None = None
+
+    @field_validator("public_key_file")
+    @classmethod
+    def _exists(cls, path: Path | None) -> Path | None:
+        if path is not None and not path.is_file():
+            raise ValueError(f"{path} is not a file")
+        return path
+
+    @model_validator(mode="after")
+    def _material(self) -> JWTKeyConfig:
+        """Exactly the key material the algorithm needs."""
+        if self.algorithm == "HS256":
+            if not self.secret or self.public_key or self.public_key_file:
+                raise ValueError(f"jwt key {self.kid!r}: HS256 takes a secret only")
+        elif self.secret or (self.public_key is None) == (self.public_key_file is None):
+            raise ValueError(
+                f"jwt key {self.kid!r}: {self.algorithm} takes public_key or public_key_file"
+            )
+        return self
+
+
+class AuthConfig(_Strict):
+    """Who may call the HTTP API: merchant API keys, and JWTs signed by `jwt_keys`."""
+
+    api_keys: bool = True
+    jwt_audience: str = "gatewayhub"
+    jwt_issuer: str | None = None
+    jwt_leeway_seconds: int = Field(default=30, ge=0, le=300)
+    jwt_keys: list[JWTKeyConfig] = Field(default_factory=list)
+
+    @field_validator("jwt_keys")
+    @classmethod
+    def _unique_kids(cls, keys: list[JWTKeyConfig]) -> list[JWTKeyConfig]:
+        kids = [k.kid for k in keys]
+        if len(set(kids)) != len(kids):
+            raise ValueError("every jwt key needs its own kid")
+        return keys
 
 
 class AccountConfig(_Strict):
@@ -218,6 +286,8 @@ class HubConfig(_Strict):
     retry: RetryPolicy = Field(default_factory=RetryPolicy)
     health: HealthConfig = Field(default_factory=HealthConfig)
     webhooks: WebhooksConfig = Field(default_factory=WebhooksConfig)
+    service: ServiceConfig = Field(default_factory=ServiceConfig)
+    auth: AuthConfig = Field(default_factory=AuthConfig)
     fx: dict[str, Decimal] = Field(default_factory=dict, description='"USD/EUR" = "0.92"')
     providers: dict[str, AccountConfig] = Field(default_factory=dict)
 

@@ -433,9 +433,17 @@ class Hub:
         self, account: str, headers: Mapping[str, str], body: bytes
     ) -> WebhookAck:
         """Verify and store a provider webhook; it is applied by the inbox worker."""
-        ack, _ = await self.intake.receive(account, headers, body)
-        self._wake.set()
+        ack, _ = await self.receive_webhook(account, headers, body)
         return ack
+
+    async def receive_webhook(
+        self, account: str, headers: Mapping[str, str], body: bytes
+    ) -> tuple[WebhookAck, int]:
+        """`handle_webhook`, also telling how many of its events were new (not duplicates)."""
+        ack, fresh = await self.intake.receive(account, headers, body)
+        if fresh:
+            self._wake.set()
+        return ack, fresh
 
     async def process_webhooks(self) -> int:
         """Apply stored provider events now (the background worker does this on its own)."""

@@ -263,3 +263,25 @@ webhook_deliveries = sa.Table(
     sa.Index(None, "endpoint_id", "id"),
     sa.Index(None, "merchant_id", "event_id"),
 )
+
+merchants = sa.Table(
+    "merchants",
+    metadata,
+    sa.Column("id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(128), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Only a SHA-256 of each key's secret is kept: the key is shown once, when it is made. The
+# secret is 256 random bits, so a fast hash is enough (no password stretching needed).
+api_keys = sa.Table(
+    "api_keys",
+    metadata,
+    sa.Column("id", sa.String(40), primary_key=True),
+    sa.Column("merchant_id", sa.String(64), sa.ForeignKey("merchants.id"), nullable=False),
+    sa.Column("secret_hash", sa.String(64), nullable=False),
+    sa.Column("scopes", sa.String(255), nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+    sa.Column("revoked_at", UTCDateTime()),
+    sa.Index(None, "merchant_id"),
+)

@@ -17,6 +17,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 try:
     from jsonschema import Draft4Validator, Draft202012Validator
     from referencing import Registry, Resource
@@ -38,7 +40,10 @@ class OpenAPI:
 
     def __init__(self, path: Path) -> None:
         self.uri = f"urn:spec:{path.name}"
-        self.document: dict[str, Any] = json.loads(path.read_bytes())
+        raw = path.read_bytes()
+        self.document: dict[str, Any] = (
+            yaml.safe_load(raw) if path.suffix in (".yaml", ".yml") else json.loads(raw)
+        )
         version = str(self.document.get("openapi", ""))
         dialect = _DIALECTS.get(".".join(version.split(".")[:2]))
         if dialect is None:
@@ -68,6 +73,34 @@ class OpenAPI:
         problems = self.errors(name, instance, strict=strict)
         if problems:
             raise AssertionError(f"not a valid {name}: " + "; ".join(problems))
+
+    def response_errors(
+        self, method: str, path: str, status: int, media_type: str, body: Any
+    ) -> list[str]:
+        """Everything wrong with a response of the operation `method path` (a path template
+        as written in the document), undeclared keys included. A status or media type the
+        operation does not declare is itself an error."""
+        operation = self.document["paths"].get(path, {}).get(method.lower())
+        if operation is None:
+            return [f"{method.upper()} {path} is not in the document"]
+        answer = operation["responses"].get(str(status))
+        pointer = f"/paths/{_escape(path)}/{method.lower()}/responses/{status}"
+        if answer is None:
+            return [f"{method.upper()} {path} does not declare status {status}"]
+        if "$ref" in answer:
+            pointer = answer["$ref"].removeprefix("#")
+            answer = self._deref(answer)
+        content = answer.get("content", {})
+        if not content:
+            return [] if body in (None, b"", "") else [f"status {status} declares no body"]
+        if media_type not in content:
+            return [f"status {status} declares {sorted(content)}, not {media_type!r}"]
+        schema = {"$ref": f"{self.uri}#{pointer}/content/{_escape(media_type)}/schema"}
+        found = [
+            f"{'/'.join(map(str, e.absolute_path)) or '<root>'}: {e.message}"
+            for e in self._validator(schema, registry=self.registry).iter_errors(body)
+        ]
+        return found + self._undeclared(schema, body, "<root>")
 
     # -- undeclared keys -------------------------------------------------------------------
 
@@ -130,3 +163,8 @@ class OpenAPI:
             if key in properties:
                 problems.extend(self._undeclared(properties[key], value, f"{where}/{key}"))
         return problems
+
+
+def _escape(token: str) -> str:
+    """A JSON Pointer reference token (RFC 6901)."""
+    return token.replace("~", "~0").replace("/", "~1")

@@ -1,0 +1,116 @@
+"""Prometheus metrics of one API instance, in a registry of its own.
+
+Provider attempts are counted from the payments the API answers with (the attempts each
+request started), so no hook into the core is needed; circuit states and approval rates are
+read from the hub's health at scrape time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+)
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
+
+from gatewayhub.health import BreakerState
+from gatewayhub.hub import Hub
+from gatewayhub.models import AttemptStatus
+from gatewayhub.views import AttemptView
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+_CIRCUIT_VALUE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
+_ERRORS = (AttemptStatus.NOT_SENT, AttemptStatus.UNKNOWN)
+
+
+class _HealthCollector(Collector):
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        circuit = GaugeMetricFamily(
+            "gatewayhub_circuit_state",
+            "Circuit breaker per provider account: 0 closed, 1 half-open, 2 open",
+            labels=["provider"],
+        )
+        approval = GaugeMetricFamily(
+            "gatewayhub_provider_approval_rate",
+            "Approved share of the account's recent authorizations",
+            labels=["provider"],
+        )
+        for account in self.hub.accounts:
+            snap = self.hub.health.snapshot(account)
+            circuit.add_metric([account], _CIRCUIT_VALUE[BreakerState(snap["circuit"])])
+            if snap["approval_rate"] is not None:
+                approval.add_metric([account], snap["approval_rate"])
+        yield circuit
+        yield approval
+
+
+class Metrics:
+    """The counters and histograms the API records."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.latency = Histogram(
+            "gatewayhub_http_request_duration_seconds",
+            "Time to answer an API request",
+            ["method", "route", "status"],
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+            registry=r,
+        )
+        labels = ["provider", "operation"]
+        self.attempts = Counter(
+            "gatewayhub_provider_attempts", "Provider calls started", labels, registry=r
+        )
+        self.approvals = Counter(
+            "gatewayhub_provider_approvals", "Provider calls that succeeded", labels, registry=r
+        )
+        self.declines = Counter(
+            "gatewayhub_provider_declines", "Provider calls declined", labels, registry=r
+        )
+        self.errors = Counter(
+            "gatewayhub_provider_errors",
+            "Provider calls that failed (not sent, or outcome unknown)",
+            labels,
+            registry=r,
+        )
+        self.webhooks = Counter(
+            "gatewayhub_webhooks",
+            "Provider webhooks received, by outcome (accepted, duplicate, rejected)",
+            ["provider", "account", "outcome"],
+            registry=r,
+        )
+        self.webhook_rejections = Counter(
+            "gatewayhub_webhook_rejections",
+            "Provider webhooks refused, by reason",
+            ["provider", "reason"],
+            registry=r,
+        )
+        r.register(_HealthCollector(hub))
+
+    def count_attempts(self, attempts: list[AttemptView], since: datetime) -> None:
+        """Count the attempts a request started (`started_at` at or after `since`)."""
+        for a in attempts:
+            if a.started_at < since:
+                continue
+            labels = (a.provider, a.operation.value)
+            self.attempts.labels(*labels).inc()
+            if a.status is AttemptStatus.SUCCEEDED:
+                self.approvals.labels(*labels).inc()
+            elif a.status is AttemptStatus.DECLINED:
+                self.declines.labels(*labels).inc()
+            elif a.status in _ERRORS:
+                self.errors.labels(*labels).inc()
+
+    def render(self) -> bytes:
+        """The text exposition."""
+        return generate_latest(self.registry)
