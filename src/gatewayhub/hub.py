@@ -30,7 +30,8 @@ from gatewayhub.clock import Clock, SystemClock
 from gatewayhub.config import HubConfig, default_config, load_config, resolve_secrets
 from gatewayhub.errors import ConfigError, InvalidRequest
 from gatewayhub.fees import CompiledFees
-from gatewayhub.health import LocalHealth
+from gatewayhub.health import Health, LocalHealth
+from gatewayhub.inflight import InFlight
 from gatewayhub.models import (
     AuthorizeRequest,
     CaptureRequest,
@@ -48,6 +49,7 @@ from gatewayhub.routing import (
     Router,
 )
 from gatewayhub.service import PaymentService, ProviderAccount
+from gatewayhub.shared import RedisLink, SharedHealth
 from gatewayhub.storage import Database, Store, open_database
 from gatewayhub.views import EventView, PaymentView, RefundView
 from gatewayhub.webhooks.intake import WebhookIntake
@@ -105,6 +107,10 @@ class Hub:
         self._db: Database | None = None
         self._service: PaymentService | None = None
         self._intake: WebhookIntake | None = None
+        self._inflight = InFlight()
+        self.redis: RedisLink | None = None
+        self._shared_health: SharedHealth | None = None
+        """The Redis link when `[gateway] redis_url` is set (for shared rate limiters)."""
         self.accounts: dict[str, ProviderAccount] = {}
         # Adapters and settings are validated now, so a bad configuration fails at once,
         # before any database is created or any provider is called.
@@ -140,11 +146,8 @@ class Hub:
         if self._service is not None:
             return self
         install_log_redaction()
-        gateway = self.config.gateway
-        options: dict[str, Any] = {}
-        if self.database_url.startswith("sqlite"):
-            options["synchronous"] = gateway.sqlite_synchronous
-        self._db = open_database(self.database_url, **options)
+        gateway = self.config.gateway.model_copy(update={"database_url": self.database_url})
+        self._db = open_database(self.database_url, **gateway.database_options())
         await self._db.migrate()
         fx = self.config.fx_rates()
         profiles = []
@@ -179,7 +182,7 @@ class Hub:
             profiles.append(profile)
             self.accounts[name] = ProviderAccount(adapter, profile)
         router = Router(profiles, self.config.routing.policy(fx))
-        self.health = LocalHealth(self.clock, self.config.health.settings())
+        self.health: Health = await self._health(list(self.accounts))
         self.store = Store(self._db)
         self._service = PaymentService(
             store=self.store,
@@ -191,7 +194,10 @@ class Hub:
             rng=self.rng,
             key_lease=timedelta(seconds=gateway.idempotency_lease_seconds),
         )
-        self._intake = WebhookIntake(self._service, self.store, self.clock)
+        self._intake = WebhookIntake(
+            self._service, self.store, self.clock, timedelta(seconds=gateway.inbox_lease_seconds)
+        )
+        self._inflight.open()
         if self._background:
             self._tasks.append(asyncio.create_task(self._work_inbox(), name="gatewayhub-inbox"))
             self._tasks.append(
@@ -199,8 +205,40 @@ class Hub:
             )
         return self
 
+    async def _health(self, accounts: builtins.list[str]) -> Health:
+        gateway = self.config.gateway
+        settings = self.config.health.settings()
+        if gateway.redis_url is None:
+            return LocalHealth(self.clock, settings)
+        self.redis = RedisLink(
+            gateway.redis_url,
+            prefix=gateway.redis_prefix,
+            timeout=gateway.redis_timeout_seconds,
+            retry_seconds=gateway.redis_retry_seconds,
+        )
+        shared = SharedHealth(
+            self.clock,
+            settings,
+            self.redis,
+            accounts,
+            refresh_seconds=gateway.health_refresh_seconds,
+        )
+        await shared.start()
+        self._shared_health = shared
+        return shared
+
     async def close(self) -> None:
-        """Stop the workers and release connections."""
+        """Refuse new operations, let running ones finish (up to the configured grace
+        period), then stop the workers and release connections."""
+        if self._service is not None:
+            left = await self._inflight.drain(self.config.gateway.shutdown_grace_seconds)
+            if left:
+                log.warning(
+                    "closing with %d payment operation(s) still running after the %.1f s "
+                    "grace period; they are left to the reconciler",
+                    left,
+                    self.config.gateway.shutdown_grace_seconds,
+                )
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -210,6 +248,12 @@ class Hub:
         for client in self._clients:
             await client.aclose()
         self._clients.clear()
+        if self._shared_health is not None:
+            await self._shared_health.close()
+            self._shared_health = None
+        if self.redis is not None:
+            await self.redis.close()
+            self.redis = None
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -264,9 +308,10 @@ class Hub:
                 request = AuthorizeRequest.model_validate(fields)
             except ValidationError as exc:
                 raise _invalid(exc) from None
-        payment = await self.service.authorize(
-            merchant_id or self.merchant_id, request, idempotency_key
-        )
+        with self._inflight.operation():
+            payment = await self.service.authorize(
+                merchant_id or self.merchant_id, request, idempotency_key
+            )
         return PaymentView.of(payment)
 
     async def capture(
@@ -283,18 +328,20 @@ class Hub:
             request = CaptureRequest(amount=amount, final=final)
         except ValidationError as exc:
             raise _invalid(exc) from None
-        payment = await self.service.capture(
-            merchant_id or self.merchant_id, payment_id, request, idempotency_key
-        )
+        with self._inflight.operation():
+            payment = await self.service.capture(
+                merchant_id or self.merchant_id, payment_id, request, idempotency_key
+            )
         return PaymentView.of(payment)
 
     async def void(
         self, payment_id: str, *, idempotency_key: str | None = None, merchant_id: str | None = None
     ) -> PaymentView:
         """Release an uncaptured authorization."""
-        payment = await self.service.void(
-            merchant_id or self.merchant_id, payment_id, idempotency_key
-        )
+        with self._inflight.operation():
+            payment = await self.service.void(
+                merchant_id or self.merchant_id, payment_id, idempotency_key
+            )
         return PaymentView.of(payment)
 
     async def refund(
@@ -311,9 +358,10 @@ class Hub:
             request = RefundRequest(amount=amount, reason=reason)
         except ValidationError as exc:
             raise _invalid(exc) from None
-        _, refund = await self.service.refund(
-            merchant_id or self.merchant_id, payment_id, request, idempotency_key
-        )
+        with self._inflight.operation():
+            _, refund = await self.service.refund(
+                merchant_id or self.merchant_id, payment_id, request, idempotency_key
+            )
         return RefundView.of(refund)
 
     async def get(self, payment_id: str, *, merchant_id: str | None = None) -> PaymentView:
@@ -357,7 +405,9 @@ class Hub:
 
     async def sync(self, payment_id: str, *, merchant_id: str | None = None) -> PaymentView:
         """Ask the provider about the payment's unresolved attempts and apply the answers."""
-        return PaymentView.of(await self.service.sync(merchant_id or self.merchant_id, payment_id))
+        with self._inflight.operation():
+            payment = await self.service.sync(merchant_id or self.merchant_id, payment_id)
+        return PaymentView.of(payment)
 
     def explain_route(
         self,
@@ -386,7 +436,8 @@ class Hub:
         self, account: str, headers: Mapping[str, str], body: bytes
     ) -> WebhookAck:
         """Verify and store a provider webhook; it is applied by the inbox worker."""
-        ack, _ = await self.intake.receive(account, headers, body)
+        with self._inflight.operation():
+            ack, _ = await self.intake.receive(account, headers, body)
         self._wake.set()
         return ack
 

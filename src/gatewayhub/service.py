@@ -35,7 +35,7 @@ from gatewayhub.errors import (
     ProviderError,
     RequestInProgress,
 )
-from gatewayhub.health import LocalHealth
+from gatewayhub.health import Health
 from gatewayhub.idempotency import fingerprint
 from gatewayhub.ids import new_id
 from gatewayhub.models import (
@@ -121,7 +121,7 @@ class PaymentService:
         store: Store,
         accounts: Mapping[str, ProviderAccount],
         router: Router,
-        health: LocalHealth,
+        health: Health,
         policy: RetryPolicy,
         clock: Clock,
         rng: random.Random | None = None,
