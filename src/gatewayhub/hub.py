@@ -447,8 +447,11 @@ class Hub:
 
     async def reconcile(self, older_than: timedelta | None = None) -> int:
         """Resolve payments whose provider answer is overdue (the worker does this too)."""
-        after = older_than or timedelta(seconds=self.config.gateway.reconcile_after_seconds)
-        return await self.service.reconcile(after)
+        gateway = self.config.gateway
+        after = older_than or timedelta(seconds=gateway.reconcile_after_seconds)
+        return await self.service.reconcile(
+            after, lease=timedelta(seconds=gateway.reconcile_lease_seconds)
+        )
 
     def _embedded_sink(self, account: str) -> Any:
         async def deliver(headers: Mapping[str, str], body: bytes) -> None:
