@@ -234,7 +234,7 @@ class Hub:
             left = await self._inflight.drain(self.config.gateway.shutdown_grace_seconds)
             if left:
                 log.warning(
-                    "closing with %d payment operation(s) still running after the %.1f s "
+                    "closing with %d payment operation(s) still running after the %g s "
                     "grace period; they are left to the reconciler",
                     left,
                     self.config.gateway.shutdown_grace_seconds,
