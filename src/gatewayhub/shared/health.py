@@ -242,34 +242,34 @@ class SharedHealth:
         now = self._now()
         b = self.settings.breaker
         ttl = int(self.settings.window_seconds + self.settings.bucket_seconds) + 1
-        pipe = client.pipeline(transaction=False)
-        for account, seen in calls.items():
-            args: list[str | int | float] = [
-                now,
-                b.consecutive_failures,
-                b.window,
-                b.min_calls,
-                b.failure_ratio,
-                b.open_seconds,
-                _BREAKER_TTL,
-                "".join(seen),
-            ]
-            await self._record(keys=[self._breaker_key(account)], args=args, client=pipe)
-        for (account, segment, bucket), (approved, total) in outcomes.items():
-            key = self._window_key(account, segment)
-            pipe.hincrby(key, f"{bucket}:a", approved)
-            pipe.hincrby(key, f"{bucket}:t", total)
-            pipe.expire(key, ttl)
-            pipe.sadd(self._segments_key, f"{account}:{segment}")
-        for key, fields in stale:
-            pipe.hdel(key, *fields)
-        if gone:
-            pipe.srem(self._segments_key, *gone)
         accounts = sorted(self._accounts)
-        for account in accounts:
-            pipe.hmget(self._breaker_key(account), "state", "opened_at")
-        pipe.smembers(self._segments_key)
-        replies = await pipe.execute()
+        async with client.pipeline(transaction=False) as pipe:
+            for account, seen in calls.items():
+                args: list[str | int | float] = [
+                    now,
+                    b.consecutive_failures,
+                    b.window,
+                    b.min_calls,
+                    b.failure_ratio,
+                    b.open_seconds,
+                    _BREAKER_TTL,
+                    "".join(seen),
+                ]
+                await self._record(keys=[self._breaker_key(account)], args=args, client=pipe)
+            for (account, segment, bucket), (approved, total) in outcomes.items():
+                key = self._window_key(account, segment)
+                pipe.hincrby(key, f"{bucket}:a", approved)
+                pipe.hincrby(key, f"{bucket}:t", total)
+                pipe.expire(key, ttl)
+                pipe.sadd(self._segments_key, f"{account}:{segment}")
+            for key, fields in stale:
+                pipe.hdel(key, *fields)
+            if gone:
+                pipe.srem(self._segments_key, *gone)
+            for account in accounts:
+                pipe.hmget(self._breaker_key(account), "state", "opened_at")
+            pipe.smembers(self._segments_key)
+            replies = await pipe.execute()
         breakers = replies[len(replies) - len(accounts) - 1 : -1]
         self._breakers = {
             account: (state or BreakerState.CLOSED.value, float(opened_at or 0))
@@ -279,11 +279,11 @@ class SharedHealth:
         if not members:
             self._approval = {}
             return
-        pipe = client.pipeline(transaction=False)
-        for member in members:
-            account, _, segment = member.partition(":")
-            pipe.hgetall(self._window_key(account, segment))
-        windows = await pipe.execute()
+        async with client.pipeline(transaction=False) as pipe:
+            for member in members:
+                account, _, segment = member.partition(":")
+                pipe.hgetall(self._window_key(account, segment))
+            windows = await pipe.execute()
         self._approval = self._totals(members, windows, now)
 
     def _totals(

@@ -22,6 +22,8 @@ from gatewayhub.shared.link import RedisLink, SharedStateUnavailable
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+# Epoch seconds as floats carry ~0.2 us of rounding: a millionth of a token short is a full one.
+_ROUNDING = 1e-6
 # KEYS[1]: the bucket hash. ARGV: now (seconds), rate (tokens/s), burst.
 # Returns the wait in seconds as a string ("0" = allowed): a Lua number would be truncated.
 _TAKE = """
@@ -36,7 +38,7 @@ if now > at then
   at = now
 end
 local wait = 0
-if tokens >= 1 then tokens = tokens - 1 else wait = (1 - tokens) / rate end
+if tokens >= 1 - 1e-6 then tokens = math.max(0, tokens - 1) else wait = (1 - tokens) / rate end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.6f', tokens),
   'at', string.format('%.6f', at))
 redis.call('PEXPIRE', KEYS[1], math.ceil(burst / rate * 1000) + 1000)
@@ -84,8 +86,8 @@ class LocalRateLimiter:
         if now > at:
             tokens = min(burst, tokens + (now - at) * rate)
             at = now
-        if tokens >= 1:
-            self._buckets[key] = (tokens - 1, at)
+        if tokens >= 1 - _ROUNDING:
+            self._buckets[key] = (max(0.0, tokens - 1), at)
             return None
         self._buckets[key] = (tokens, at)
         return (1 - tokens) / rate
