@@ -110,6 +110,7 @@ class SharedHealth:
         # Probes this instance began on a shared half-open breaker, by the opening they follow.
         self._probes: dict[str, tuple[float, int]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._closing = False
 
     # -- lifecycle ----------------------------------------------------------------------------
 
@@ -117,19 +118,27 @@ class SharedHealth:
         """Read the shared state once, then keep exchanging it in the background."""
         await self.sync()
         if self._task is None:
+            self._closing = False
             self._task = asyncio.create_task(self._run(), name="gatewayhub-shared-health")
 
     async def close(self) -> None:
         """Stop the exchange and send what is still buffered (best effort)."""
         if self._task is not None:
+            # The flag, not only the cancellation, ends the loop: redis-py may turn a
+            # cancellation inside a command into a connection error, which the loop survives.
+            self._closing = True
             self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            with contextlib.suppress(asyncio.CancelledError, TimeoutError):
+                async with asyncio.timeout(self.link.timeout * 4 + self.refresh_seconds):
+                    await self._task
             self._task = None
-        await self.sync()
+        # Bounded like every exchange, also should a dying connection not honour its timeout.
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(self.link.timeout * 4):
+                await self.sync()
 
     async def _run(self) -> None:
-        while True:
+        while not self._closing:
             await asyncio.sleep(self.refresh_seconds)
             try:
                 await self.sync()

@@ -9,6 +9,7 @@ let through again; when it succeeds the link is up and that is logged once too.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -72,6 +73,7 @@ class RedisLink:
         kwargs = self.client.connection_pool.connection_kwargs
         self.where = f"{kwargs.get('host', 'localhost')}:{kwargs.get('port', 6379)}"
         self.prefix = prefix
+        self.timeout = timeout
         self.retry_seconds = retry_seconds
         self._monotonic = monotonic
         self._errors = _redis_errors()
@@ -130,5 +132,9 @@ class RedisLink:
         return await self.call(run)
 
     async def close(self) -> None:
-        """Close the client's connections."""
-        await self.client.aclose()
+        """Close the client's connections (bounded: closing never waits on a dead server)."""
+        try:
+            async with asyncio.timeout(self.timeout * 4):
+                await self.client.aclose()
+        except TimeoutError:
+            log.warning("shared state: closing the Redis connections to %s timed out", self.where)
