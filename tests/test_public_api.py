@@ -42,6 +42,7 @@ PUBLIC = {
     "RequestInProgress",
     "NoEligibleProvider",
     "OperationPending",
+    "ShuttingDown",
     "ProviderError",
     "NotSent",
     "OutcomeUnknown",

@@ -25,6 +25,7 @@ from gatewayhub.errors import (
     OutcomeUnknown,
     ProviderError,
     RequestInProgress,
+    ShuttingDown,
 )
 from gatewayhub.hub import Hub, PaymentPage
 from gatewayhub.models import (
@@ -87,6 +88,7 @@ __all__ = [
     "RequestInProgress",
     "NoEligibleProvider",
     "OperationPending",
+    "ShuttingDown",
     "ProviderError",
     "NotSent",
     "OutcomeUnknown",

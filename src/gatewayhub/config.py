@@ -67,6 +67,38 @@ class GatewayConfig(_Strict):
     merchant: str = Field(default="default", min_length=1, max_length=64)
     idempotency_lease_seconds: float = Field(default=60.0, gt=0)
     reconcile_after_seconds: float = Field(default=30.0, gt=0)
+    # Work claimed by one instance is taken up by another once its lease runs out.
+    reconcile_lease_seconds: float = Field(default=60.0, gt=0)
+    inbox_lease_seconds: float = Field(default=30.0, gt=0)
+    # PostgreSQL connections (per instance): pool, waiting for one, opening one, and the
+    # longest a statement may run (0 = no limit).
+    pool_size: int = Field(default=10, ge=1)
+    max_overflow: int = Field(default=10, ge=0)
+    pool_timeout_seconds: float = Field(default=10.0, gt=0)
+    connect_timeout_seconds: float = Field(default=5.0, gt=0)
+    statement_timeout_seconds: float = Field(default=30.0, ge=0)
+    # How long closing waits for running payment operations before closing the database.
+    shutdown_grace_seconds: float = Field(default=10.0, ge=0)
+    # Shared circuit breakers, approval rates and rate limits (several instances); without
+    # it each instance keeps its own. A Redis that does not answer within the timeout is
+    # left alone for `redis_retry_seconds` while the instance uses its own state.
+    redis_url: str | None = None
+    redis_prefix: str = Field(default="gatewayhub", min_length=1, max_length=64)
+    redis_timeout_seconds: float = Field(default=0.25, gt=0)
+    redis_retry_seconds: float = Field(default=2.0, gt=0)
+    health_refresh_seconds: float = Field(default=0.5, gt=0)
+
+    def database_options(self) -> dict[str, Any]:
+        """Keyword options for `open_database`, for the backend of `database_url`."""
+        if self.database_url.startswith("sqlite"):
+            return {"synchronous": self.sqlite_synchronous}
+        return {
+            "pool_size": self.pool_size,
+            "max_overflow": self.max_overflow,
+            "pool_timeout": self.pool_timeout_seconds,
+            "connect_timeout": self.connect_timeout_seconds,
+            "statement_timeout": self.statement_timeout_seconds,
+        }
 
 
 class RuleWhen(_Strict):

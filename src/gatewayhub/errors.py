@@ -12,6 +12,7 @@ Declines are values (`Decline`, carried by a provider result); failures are exce
     │   └── RequestInProgress     same key, first request still running
     ├── NoEligibleProvider        routing found nowhere to send the payment
     ├── OperationPending          the provider's answer is unknown; the reconciler will settle it
+    ├── ShuttingDown              the gateway is closing and takes no new operations
     └── ProviderError             raised by adapters (the transport or the provider failed)
         ├── NotSent               the provider certainly did not act: safe to retry or fail over
         └── OutcomeUnknown        the provider may have acted: replay with the same key or look up
@@ -141,6 +142,12 @@ class OperationPending(GatewayError):
     def __init__(self, message: str, payment_id: str) -> None:
         super().__init__(message)
         self.payment_id = payment_id
+
+
+class ShuttingDown(GatewayError):
+    """The gateway is closing: it finishes running operations but starts no new ones."""
+
+    code = "shutting_down"
 
 
 class ProviderError(GatewayError):

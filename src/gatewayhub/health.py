@@ -1,8 +1,9 @@
 """Provider health: circuit breakers (technical failures only) and approval-rate windows.
 
-This is the in-process implementation; a shared one (Redis) can stand in for it through the
-same methods. Declines never count as failures: a provider that says "insufficient funds"
-is working. Time comes from the injected clock, so breaker timing is testable.
+`Health` is what the payment service needs; `LocalHealth` is the in-process implementation
+and `gatewayhub.shared.SharedHealth` the one shared by several instances through Redis.
+Declines never count as failures: a provider that says "insufficient funds" is working.
+Time comes from the injected clock, so breaker timing is testable.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, Protocol
 
 from gatewayhub.clock import Clock
 
@@ -146,6 +147,34 @@ class HealthSettings:
     bucket_seconds: float = 30.0
     prior_rate: float = 0.85
     prior_weight: float = 20.0
+
+
+class Health(Protocol):
+    """Provider health as the payment service reads and feeds it (routing reads the first two)."""
+
+    def unavailable(self, account: str) -> str | None:
+        """None when calls may go to `account`, else its breaker state."""
+        ...
+
+    def approval(self, account: str, segment: str) -> tuple[float, int]:
+        """Smoothed approval rate of `account` for `segment`, and its sample size."""
+        ...
+
+    def begin_call(self, account: str) -> None:
+        """A provider call is about to start."""
+        ...
+
+    def record_call(self, account: str, ok: bool, seconds: float | None = None) -> None:
+        """A call ended: `ok` False for technical failures (never for declines)."""
+        ...
+
+    def record_outcome(self, account: str, segment: str, approved: bool) -> None:
+        """An authorization was approved or declined."""
+        ...
+
+    def snapshot(self, account: str) -> dict[str, Any]:
+        """State for dashboards and `GET /v1/providers`."""
+        ...
 
 
 class LocalHealth:

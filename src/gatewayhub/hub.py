@@ -30,7 +30,8 @@ from gatewayhub.clock import Clock, SystemClock
 from gatewayhub.config import HubConfig, default_config, load_config, resolve_secrets
 from gatewayhub.errors import ConfigError, InvalidRequest
 from gatewayhub.fees import CompiledFees
-from gatewayhub.health import LocalHealth
+from gatewayhub.health import Health, LocalHealth
+from gatewayhub.inflight import InFlight
 from gatewayhub.models import (
     AuthorizeRequest,
     CaptureRequest,
@@ -51,6 +52,7 @@ from gatewayhub.routing import (
     Router,
 )
 from gatewayhub.service import PaymentService, ProviderAccount
+from gatewayhub.shared import RedisLink, SharedHealth
 from gatewayhub.storage import Database, Store, open_database
 from gatewayhub.views import EventView, PaymentView, RefundView
 from gatewayhub.webhooks.intake import WebhookIntake
@@ -115,6 +117,10 @@ class Hub:
         self._endpoints: Endpoints | None = None
         self._dispatcher: Dispatcher | None = None
         self._outbound_wake = asyncio.Event()
+        self._inflight = InFlight()
+        self.redis: RedisLink | None = None
+        self._shared_health: SharedHealth | None = None
+        """The Redis link when `[gateway] redis_url` is set (for shared rate limiters)."""
         self.accounts: dict[str, ProviderAccount] = {}
         # Adapters and settings are validated now, so a bad configuration fails at once,
         # before any database is created or any provider is called.
@@ -150,11 +156,8 @@ class Hub:
         if self._service is not None:
             return self
         install_log_redaction()
-        gateway = self.config.gateway
-        options: dict[str, Any] = {}
-        if self.database_url.startswith("sqlite"):
-            options["synchronous"] = gateway.sqlite_synchronous
-        self._db = open_database(self.database_url, **options)
+        gateway = self.config.gateway.model_copy(update={"database_url": self.database_url})
+        self._db = open_database(self.database_url, **gateway.database_options())
         await self._db.migrate()
         fx = self.config.fx_rates()
         profiles = []
@@ -189,7 +192,7 @@ class Hub:
             profiles.append(profile)
             self.accounts[name] = ProviderAccount(adapter, profile)
         router = Router(profiles, self.config.routing.policy(fx))
-        self.health = LocalHealth(self.clock, self.config.health.settings())
+        self.health: Health = await self._health(list(self.accounts))
         self.store = Store(self._db)
         self._service = PaymentService(
             store=self.store,
@@ -201,8 +204,11 @@ class Hub:
             rng=self.rng,
             key_lease=timedelta(seconds=gateway.idempotency_lease_seconds),
         )
-        self._intake = WebhookIntake(self._service, self.store, self.clock)
+        self._intake = WebhookIntake(
+            self._service, self.store, self.clock, timedelta(seconds=gateway.inbox_lease_seconds)
+        )
         self._start_outbound(self._db)
+        self._inflight.open()
         if self._background:
             self._tasks.append(asyncio.create_task(self._work_inbox(), name="gatewayhub-inbox"))
             self._tasks.append(
@@ -237,8 +243,40 @@ class Hub:
             store, box, settings, client, self.clock, self._resolver, self.rng
         )
 
+    async def _health(self, accounts: builtins.list[str]) -> Health:
+        gateway = self.config.gateway
+        settings = self.config.health.settings()
+        if gateway.redis_url is None:
+            return LocalHealth(self.clock, settings)
+        self.redis = RedisLink(
+            gateway.redis_url,
+            prefix=gateway.redis_prefix,
+            timeout=gateway.redis_timeout_seconds,
+            retry_seconds=gateway.redis_retry_seconds,
+        )
+        shared = SharedHealth(
+            self.clock,
+            settings,
+            self.redis,
+            accounts,
+            refresh_seconds=gateway.health_refresh_seconds,
+        )
+        await shared.start()
+        self._shared_health = shared
+        return shared
+
     async def close(self) -> None:
-        """Stop the workers and release connections."""
+        """Refuse new operations, let running ones finish (up to the configured grace
+        period), then stop the workers and release connections."""
+        if self._service is not None:
+            left = await self._inflight.drain(self.config.gateway.shutdown_grace_seconds)
+            if left:
+                log.warning(
+                    "closing with %d payment operation(s) still running after the %g s "
+                    "grace period; they are left to the reconciler",
+                    left,
+                    self.config.gateway.shutdown_grace_seconds,
+                )
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -248,6 +286,12 @@ class Hub:
         for client in self._clients:
             await client.aclose()
         self._clients.clear()
+        if self._shared_health is not None:
+            await self._shared_health.close()
+            self._shared_health = None
+        if self.redis is not None:
+            await self.redis.close()
+            self.redis = None
         if self._db is not None:
             await self._db.close()
             self._db = None
@@ -311,9 +355,10 @@ class Hub:
                 request = AuthorizeRequest.model_validate(fields)
             except ValidationError as exc:
                 raise _invalid(exc) from None
-        payment = await self.service.authorize(
-            merchant_id or self.merchant_id, request, idempotency_key
-        )
+        with self._inflight.operation():
+            payment = await self.service.authorize(
+                merchant_id or self.merchant_id, request, idempotency_key
+            )
         return PaymentView.of(payment)
 
     async def capture(
@@ -330,18 +375,20 @@ class Hub:
             request = CaptureRequest(amount=amount, final=final)
         except ValidationError as exc:
             raise _invalid(exc) from None
-        payment = await self.service.capture(
-            merchant_id or self.merchant_id, payment_id, request, idempotency_key
-        )
+        with self._inflight.operation():
+            payment = await self.service.capture(
+                merchant_id or self.merchant_id, payment_id, request, idempotency_key
+            )
         return PaymentView.of(payment)
 
     async def void(
         self, payment_id: str, *, idempotency_key: str | None = None, merchant_id: str | None = None
     ) -> PaymentView:
         """Release an uncaptured authorization."""
-        payment = await self.service.void(
-            merchant_id or self.merchant_id, payment_id, idempotency_key
-        )
+        with self._inflight.operation():
+            payment = await self.service.void(
+                merchant_id or self.merchant_id, payment_id, idempotency_key
+            )
         return PaymentView.of(payment)
 
     async def refund(
@@ -358,9 +405,10 @@ class Hub:
             request = RefundRequest(amount=amount, reason=reason)
         except ValidationError as exc:
             raise _invalid(exc) from None
-        _, refund = await self.service.refund(
-            merchant_id or self.merchant_id, payment_id, request, idempotency_key
-        )
+        with self._inflight.operation():
+            _, refund = await self.service.refund(
+                merchant_id or self.merchant_id, payment_id, request, idempotency_key
+            )
         return RefundView.of(refund)
 
     async def get(self, payment_id: str, *, merchant_id: str | None = None) -> PaymentView:
@@ -404,7 +452,9 @@ class Hub:
 
     async def sync(self, payment_id: str, *, merchant_id: str | None = None) -> PaymentView:
         """Ask the provider about the payment's unresolved attempts and apply the answers."""
-        return PaymentView.of(await self.service.sync(merchant_id or self.merchant_id, payment_id))
+        with self._inflight.operation():
+            payment = await self.service.sync(merchant_id or self.merchant_id, payment_id)
+        return PaymentView.of(payment)
 
     def explain_route(
         self,
@@ -440,7 +490,8 @@ class Hub:
         self, account: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[WebhookAck, int]:
         """`handle_webhook`, also telling how many of its events were new (not duplicates)."""
-        ack, fresh = await self.intake.receive(account, headers, body)
+        with self._inflight.operation():
+            ack, fresh = await self.intake.receive(account, headers, body)
         if fresh:
             self._wake.set()
         return ack, fresh
@@ -458,8 +509,11 @@ class Hub:
 
     async def reconcile(self, older_than: timedelta | None = None) -> int:
         """Resolve payments whose provider answer is overdue (the worker does this too)."""
-        after = older_than or timedelta(seconds=self.config.gateway.reconcile_after_seconds)
-        return await self.service.reconcile(after)
+        gateway = self.config.gateway
+        after = older_than or timedelta(seconds=gateway.reconcile_after_seconds)
+        return await self.service.reconcile(
+            after, lease=timedelta(seconds=gateway.reconcile_lease_seconds)
+        )
 
     def _embedded_sink(self, account: str) -> Any:
         async def deliver(headers: Mapping[str, str], body: bytes) -> None:

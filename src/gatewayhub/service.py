@@ -35,7 +35,7 @@ from gatewayhub.errors import (
     ProviderError,
     RequestInProgress,
 )
-from gatewayhub.health import LocalHealth
+from gatewayhub.health import Health
 from gatewayhub.idempotency import fingerprint
 from gatewayhub.ids import new_id
 from gatewayhub.models import (
@@ -121,7 +121,7 @@ class PaymentService:
         store: Store,
         accounts: Mapping[str, ProviderAccount],
         router: Router,
-        health: LocalHealth,
+        health: Health,
         policy: RetryPolicy,
         clock: Clock,
         rng: random.Random | None = None,
@@ -707,12 +707,19 @@ class PaymentService:
         older_than: timedelta = timedelta(seconds=30),
         waiting_older_than: timedelta = timedelta(minutes=10),
         limit: int = 100,
+        lease: timedelta = timedelta(seconds=60),
     ) -> int:
         """Sync payments whose attempts stayed open longer than `older_than`, or which waited
         for the customer longer than `waiting_older_than` (a completed redirect whose webhook
-        never came); returns how many were looked at."""
+        never came); returns how many were looked at.
+
+        Each payment is leased for `lease` first, so instances sharing the database never
+        reconcile one payment at once, and one claimed by an instance that died is taken up
+        by another when the lease runs out."""
         now = self.clock.now()
-        ids = await self.store.unresolved(now - older_than, now - waiting_older_than, limit)
+        ids = await self.store.claim_unresolved(
+            now, now - older_than, now - waiting_older_than, lease, limit
+        )
         for payment_id in ids:
             try:
                 await self.sync(None, payment_id)

@@ -17,9 +17,9 @@ import yaml
 
 from gatewayhub.api import create_app
 from gatewayhub.api.merchants import create_merchant
-from gatewayhub.api.ratelimit import RateLimiter
 from gatewayhub.config import default_config, parse_config
 from gatewayhub.hub import Hub
+from gatewayhub.shared.ratelimit import RateLimiter
 from gatewayhub.testing import FixedClock
 from gatewayhub.testing.openapi import OpenAPI
 from gatewayhub_sandbox.provider import EmulatorTransport

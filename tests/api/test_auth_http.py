@@ -10,8 +10,9 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec, rsa
 
-from gatewayhub.api.ratelimit import TokenBucketLimiter
 from gatewayhub.hub import Hub
+from gatewayhub.shared.ratelimit import LocalRateLimiter, RateLimit
+from gatewayhub.testing import FixedClock
 
 from .conftest import HS_SECRET, PAYMENT, Client, MakeApi, new_merchant
 
@@ -192,8 +193,8 @@ async def test_jwts_are_refused_when_no_key_is_configured(api: tuple[Hub, Client
 
 
 async def test_rate_limit_per_merchant(make_api: MakeApi) -> None:
-    now = [100.0]
-    limiter = TokenBucketLimiter(1.0, 3, clock=lambda: now[0])
+    clock = FixedClock()
+    limiter = LocalRateLimiter(RateLimit(rate=1.0, burst=3), clock)
     hub, anonymous = await make_api(limiter=limiter)
     busy = anonymous.as_(await new_merchant(hub, "Busy"))
     calm = anonymous.as_(await new_merchant(hub, "Calm"))
@@ -203,5 +204,5 @@ async def test_rate_limit_per_merchant(make_api: MakeApi) -> None:
     assert limited.json()["code"] == "rate_limited"
     assert int(limited.headers["Retry-After"]) >= 1
     assert (await calm.call("GET", PAY)).status_code == 200, "another merchant is not limited"
-    now[0] += 1.0
+    clock.advance(1.0)
     assert (await busy.call("GET", PAY)).status_code == 200, "one token back after a second"

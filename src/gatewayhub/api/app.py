@@ -26,10 +26,10 @@ from gatewayhub.api.docs import load_spec, render_html
 from gatewayhub.api.idempotency import HttpIdempotency
 from gatewayhub.api.metrics import Metrics
 from gatewayhub.api.problems import Problem, problem_of, retry_after
-from gatewayhub.api.ratelimit import RateLimiter, TokenBucketLimiter
 from gatewayhub.api.webhook_routes import receive_webhook
 from gatewayhub.errors import GatewayError
 from gatewayhub.hub import Hub
+from gatewayhub.shared.ratelimit import RateLimit, RateLimiter, rate_limiter
 
 log = logging.getLogger("gatewayhub.api")
 READ, WRITE, REFUND, ADMIN = "payments:read", "payments:write", "refunds:write", "admin"
@@ -123,7 +123,8 @@ def create_app(
     """The HTTP API over `hub`, which must be started before the first request.
 
     Service and auth settings come from the hub's configuration (`[service]`, `[auth]`).
-    `limiter` replaces the in-process token bucket (e.g. by one shared through Redis)."""
+    `limiter` replaces the per-merchant limiter, which is shared through Redis when
+    `[gateway] redis_url` is set and in-process otherwise."""
     config = hub.config
     rate = config.service.rate_limit
     spec_bytes, spec = load_spec()
@@ -131,7 +132,8 @@ def create_app(
         hub=hub,
         service=config.service,
         auth=Authenticator(lambda: hub.store.db, config.auth, hub.clock),
-        limiter=limiter or TokenBucketLimiter(rate.requests_per_second, rate.burst),
+        limiter=limiter
+        or rate_limiter(hub.redis, RateLimit(rate.requests_per_second, rate.burst), hub.clock),
         metrics=Metrics(hub),
         keys=HttpIdempotency(
             lambda: hub.store, timedelta(seconds=config.gateway.idempotency_lease_seconds)

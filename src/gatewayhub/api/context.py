@@ -12,9 +12,9 @@ from starlette.responses import Response
 from gatewayhub.api.auth import Authenticator, Principal
 from gatewayhub.api.idempotency import HttpIdempotency
 from gatewayhub.api.metrics import Metrics
-from gatewayhub.api.ratelimit import RateLimiter
 from gatewayhub.config import ServiceConfig
 from gatewayhub.hub import Hub
+from gatewayhub.shared.ratelimit import RateLimiter
 
 
 @dataclass(slots=True)

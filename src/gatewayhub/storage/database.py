@@ -138,7 +138,14 @@ class PostgresDatabase(Database):
     dialect = "postgresql"
 
     def __init__(
-        self, url: str, *, pool_size: int = 10, max_overflow: int = 10, pool_timeout: float = 10.0
+        self,
+        url: str,
+        *,
+        pool_size: int = 10,
+        max_overflow: int = 10,
+        pool_timeout: float = 10.0,
+        connect_timeout: float = 5.0,
+        statement_timeout: float = 30.0,
     ) -> None:
         try:
             import asyncpg  # noqa: F401, PLC0415 - optional backend, imported only when used
@@ -156,6 +163,11 @@ class PostgresDatabase(Database):
             max_overflow=max_overflow,
             pool_timeout=pool_timeout,
             pool_pre_ping=True,
+            connect_args={
+                "timeout": connect_timeout,
+                # Set per connection by the server, so it also bounds the ORM's own queries.
+                "server_settings": {"statement_timeout": str(int(statement_timeout * 1000))},
+            },
         )
 
     async def run(self, body: Callable[[Connection], T]) -> T:

@@ -79,6 +79,8 @@ payments = sa.Table(
     sa.Column("created_at", UTCDateTime(), nullable=False),
     sa.Column("updated_at", UTCDateTime(), nullable=False),
     sa.Column("version", sa.Integer, nullable=False),
+    # Set by the instance reconciling the payment; others leave it alone until then.
+    sa.Column("reconcile_until", UTCDateTime()),
     sa.CheckConstraint("amount > 0", name="amount_positive"),
     sa.CheckConstraint("authorized >= 0 AND authorized <= amount", name="authorized_range"),
     sa.CheckConstraint("captured >= 0 AND captured <= authorized", name="captured_le_authorized"),

@@ -152,7 +152,7 @@ def _insert_or_skip(table: sa.Table, conflict: list[str], columns: list[str]) ->
     )
 
 
-_PAYMENT_INSERT = _insert(payments)
+_PAYMENT_INSERT = _insert(payments, skip=("reconcile_until",))
 _PAYMENT_UPDATE = HotStatement(
     payments.update().where(
         (payments.c.id == sa.bindparam("b_id")) & (payments.c.version == sa.bindparam("b_version"))
@@ -471,6 +471,29 @@ def _flush(conn: Connection, p: Payment) -> None:
         )
 
 
+def _lease(
+    conn: Connection,
+    candidates: sa.Select[Any],
+    table: sa.Table,
+    free: sa.ColumnElement[bool],
+    values: dict[str, Any],
+) -> list[Any]:
+    """Take the rows `candidates` selects (their ids) by writing `values` on them; returns
+    the ids taken. Instances never take one row twice: on PostgreSQL the candidates are
+    locked with SKIP LOCKED, so a concurrent claimer takes other rows instead of waiting;
+    on SQLite the transaction holds the write lock from its start (BEGIN IMMEDIATE). The
+    UPDATE repeats the `free` condition, so it takes nothing another claimer took first."""
+    if conn.dialect.name == "postgresql":
+        candidates = candidates.with_for_update(skip_locked=True)
+    ids = [r[0] for r in conn.execute(candidates)]
+    if not ids:
+        return []
+    taken = conn.execute(
+        table.update().where(table.c.id.in_(ids) & free).values(**values).returning(table.c.id)
+    )
+    return [r[0] for r in taken]
+
+
 def _complete_key(conn: Connection, done: KeyCompletion, now: datetime) -> None:
     _KEY_COMPLETE.execute(
         conn,
@@ -678,29 +701,40 @@ class Store:
 
         return await self.db.run(body)
 
-    async def unresolved(
-        self, older_than: datetime, waiting_older_than: datetime, limit: int = 100
+    async def claim_unresolved(
+        self,
+        now: datetime,
+        older_than: datetime,
+        waiting_older_than: datetime,
+        lease: timedelta,
+        limit: int = 100,
     ) -> list[str]:
-        """Payments with an attempt open since before `older_than`, or waiting for the
-        customer since before `waiting_older_than` (for reconciliation)."""
+        """Lease payments for reconciliation: those with an attempt open since before
+        `older_than`, or waiting for the customer since before `waiting_older_than`, which
+        no other instance holds. The lease is kept until it runs out, so a payment that is
+        still unresolved after its lookup is looked at again one lease later, by anyone."""
 
         def body(conn: Connection) -> list[str]:
-            rows = conn.execute(
-                sa.select(attempts.c.payment_id)
-                .where(
+            due = sa.exists().where(
+                (attempts.c.payment_id == payments.c.id)
+                & (
                     (attempts.c.status.in_(_OPEN_ATTEMPTS) & (attempts.c.started_at < older_than))
                     | (
                         (attempts.c.status == AttemptStatus.REQUIRES_ACTION.value)
                         & (attempts.c.started_at < waiting_older_than)
                     )
                 )
-                .group_by(attempts.c.payment_id)
-                .order_by(sa.func.min(attempts.c.started_at))
+            )
+            free = payments.c.reconcile_until.is_(None) | (payments.c.reconcile_until < now)
+            query = (
+                sa.select(payments.c.id)
+                .where(due & free)
+                .order_by(payments.c.created_at, payments.c.id)
                 .limit(limit)
             )
-            return [str(r[0]) for r in rows]
+            return _lease(conn, query, payments, free, {"reconcile_until": now + lease})
 
-        return await self.db.run(body)
+        return [str(i) for i in await self.db.run(body)]
 
     # -- idempotency --------------------------------------------------------------------------
 
@@ -805,28 +839,28 @@ class Store:
         """Lease pending inbox items (expired leases included) for processing."""
 
         def body(conn: Connection) -> list[InboxItem]:
+            free = webhook_inbox.c.locked_until.is_(None) | (webhook_inbox.c.locked_until < now)
             query = (
-                sa.select(webhook_inbox)
-                .where(
-                    (webhook_inbox.c.status == "pending")
-                    & (
-                        webhook_inbox.c.locked_until.is_(None)
-                        | (webhook_inbox.c.locked_until < now)
-                    )
-                )
+                sa.select(webhook_inbox.c.id)
+                .where((webhook_inbox.c.status == "pending") & free)
                 .order_by(webhook_inbox.c.id)
                 .limit(limit)
             )
-            if conn.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
-            rows = list(conn.execute(query))
-            if rows:
-                conn.execute(
-                    webhook_inbox.update()
-                    .where(webhook_inbox.c.id.in_([r.id for r in rows]))
-                    .values(locked_until=now + lease, tries=webhook_inbox.c.tries + 1)
-                )
-            return [InboxItem(r.id, r.account, r.event_id, r.body, r.tries + 1) for r in rows]
+            ids = _lease(
+                conn,
+                query,
+                webhook_inbox,
+                free,
+                {"locked_until": now + lease, "tries": webhook_inbox.c.tries + 1},
+            )
+            if not ids:
+                return []
+            rows = conn.execute(
+                sa.select(webhook_inbox)
+                .where(webhook_inbox.c.id.in_(ids))
+                .order_by(webhook_inbox.c.id)
+            )
+            return [InboxItem(r.id, r.account, r.event_id, r.body, r.tries) for r in rows]
 
         return await self.db.run(body)
 

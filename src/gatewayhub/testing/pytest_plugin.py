@@ -5,6 +5,10 @@
 database with a random name is created per session and dropped at the end, and every test
 starts from empty tables. Without a reachable server those runs skip and say why - unless
 `GATEWAYHUB_REQUIRE_POSTGRES=1` (CI), where they fail.
+
+`redis_space` is a Redis server (`GATEWAYHUB_TEST_REDIS`, default the local one) and a random
+key prefix of the test's own, whose keys are deleted afterwards; it skips likewise unless
+`GATEWAYHUB_REQUIRE_REDIS=1`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +30,8 @@ ADMIN_URL = os.environ.get(
     "GATEWAYHUB_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REQUIRE_POSTGRES = os.environ.get("GATEWAYHUB_REQUIRE_POSTGRES") == "1"
+REDIS_URL = os.environ.get("GATEWAYHUB_TEST_REDIS", "redis://127.0.0.1:6379/0")
+REQUIRE_REDIS = os.environ.get("GATEWAYHUB_REQUIRE_REDIS") == "1"
 
 
 def _asyncpg_dsn(url: str) -> str:
@@ -111,6 +118,45 @@ def sqlite_url(tmp_path: Path, _migrated_sqlite: Path) -> str:
     return f"sqlite:///{target}"
 
 
+@dataclass(frozen=True, slots=True)
+class RedisSpace:
+    """A Redis server and the key prefix this test may use (`[gateway] redis_prefix`)."""
+
+    url: str
+    prefix: str
+
+
+async def _redis(url: str, prefix: str | None) -> None:
+    """Ping the server; with `prefix`, delete the keys under it."""
+    from redis.asyncio import Redis  # noqa: PLC0415 - optional backend
+
+    client = Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        await client.ping()
+        if prefix is not None:
+            async for key in client.scan_iter(match=f"{prefix}:*", count=500):
+                await client.delete(key)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+def redis_space() -> Iterator[RedisSpace]:
+    """The test Redis with a fresh key prefix, cleaned up afterwards."""
+    try:
+        asyncio.run(_redis(REDIS_URL, None))
+    except Exception as exc:  # every connection failure means the same: no server here
+        reason = f"Redis not reachable at {REDIS_URL}: {type(exc).__name__}: {exc}"
+        if REQUIRE_REDIS:
+            pytest.fail(f"{reason} (GATEWAYHUB_REQUIRE_REDIS=1)")
+        pytest.skip(reason)
+    space = RedisSpace(REDIS_URL, f"gh_test_{secrets.token_hex(6)}")
+    try:
+        yield space
+    finally:
+        asyncio.run(_redis(REDIS_URL, space.prefix))
+
+
 @pytest.fixture
 def clock() -> FixedClock:
     """A clock that moves only when told to."""
@@ -119,4 +165,7 @@ def clock() -> FixedClock:
 
 def pytest_report_header(config: Any) -> str:
     """Say which PostgreSQL the run uses."""
-    return f"gatewayhub: PostgreSQL admin URL {ADMIN_URL} (required: {REQUIRE_POSTGRES})"
+    return (
+        f"gatewayhub: PostgreSQL admin URL {ADMIN_URL} (required: {REQUIRE_POSTGRES}); "
+        f"Redis {REDIS_URL} (required: {REQUIRE_REDIS})"
+    )
