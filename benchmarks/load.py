@@ -31,7 +31,9 @@ import httpx
 
 HEADING = "## Load: one vs two gateway instances (PostgreSQL + Redis)"
 GATEWAYHUB = str(Path(sys.executable).with_name("gatewayhub"))
-ADMIN_URL = os.environ.get("GATEWAYHUB_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = os.environ.get(
+    "GATEWAYHUB_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
 REDIS_URL = os.environ.get("GATEWAYHUB_BENCH_REDIS", "redis://127.0.0.1:6379/0")
 
 
@@ -86,7 +88,11 @@ async def open_loop(urls: list[str], key: str, rate: float, seconds: float, tag:
             try:
                 r = await client.post(
                     f"{urls[i % len(urls)]}/v1/payments",
-                    json={"amount": 1050, "currency": "EUR", "payment_method": {"token": "tok_visa"}},
+                    json={
+                        "amount": 1050,
+                        "currency": "EUR",
+                        "payment_method": {"token": "tok_visa"},
+                    },
                     headers={"Authorization": f"Bearer {key}", "Idempotency-Key": f"{tag}-{i}"},
                 )
             except httpx.HTTPError:
@@ -99,7 +105,14 @@ async def open_loop(urls: list[str], key: str, rate: float, seconds: float, tag:
 
         await asyncio.gather(*(one(i) for i in range(count)))
         elapsed = loop.time() - start
-    return Arm(f"{len(urls)} instance{'s' if len(urls) > 1 else ''}", rate, seconds, latencies, errors, elapsed)
+    return Arm(
+        f"{len(urls)} instance{'s' if len(urls) > 1 else ''}",
+        rate,
+        seconds,
+        latencies,
+        errors,
+        elapsed,
+    )
 
 
 class Deployment:
@@ -124,7 +137,15 @@ class Deployment:
         sandbox_port = free_port()
         self.processes.append(
             subprocess.Popen(
-                [sys.executable, "-m", "gatewayhub_sandbox", "--port", str(sandbox_port), "--currencies", "EUR"],
+                [
+                    sys.executable,
+                    "-m",
+                    "gatewayhub_sandbox",
+                    "--port",
+                    str(sandbox_port),
+                    "--currencies",
+                    "EUR",
+                ],
                 stderr=subprocess.DEVNULL,
             )
         )
@@ -149,10 +170,14 @@ base_url = "http://127.0.0.1:{sandbox_port}"
 currencies = ["EUR"]
 """
         )
-        subprocess.run([GATEWAYHUB, "migrate", "--config", str(self.config)], check=True, capture_output=True)
+        subprocess.run(
+            [GATEWAYHUB, "migrate", "--config", str(self.config)], check=True, capture_output=True
+        )
         made = subprocess.run(
             [GATEWAYHUB, "merchants", "create", "Bench", "--config", str(self.config)],
-            capture_output=True, text=True, check=True,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return next(line.split()[1] for line in made.stdout.splitlines() if line.startswith("key "))
 
@@ -174,7 +199,9 @@ currencies = ["EUR"]
         asyncio.run(self._admin(f'DROP DATABASE IF EXISTS "{self.db_name}" WITH (FORCE)'))
 
 
-def run(rate: float, seconds: float, sweep: list[float], sweep_seconds: float) -> tuple[list[Arm], list[Arm], tuple[float, ...]]:
+def run(
+    rate: float, seconds: float, sweep: list[float], sweep_seconds: float
+) -> tuple[list[Arm], list[Arm], tuple[float, ...]]:
     with tempfile.TemporaryDirectory() as folder:
         deployment = Deployment(Path(folder))
         try:
@@ -187,8 +214,14 @@ def run(rate: float, seconds: float, sweep: list[float], sweep_seconds: float) -
             ]
             swept = []
             for step, higher in enumerate(sweep):
-                swept.append(asyncio.run(open_loop([first], key, higher, sweep_seconds, f"s1-{step}")))
-                swept.append(asyncio.run(open_loop([first, second], key, higher, sweep_seconds, f"s2-{step}")))
+                swept.append(
+                    asyncio.run(open_loop([first], key, higher, sweep_seconds, f"s1-{step}"))
+                )
+                swept.append(
+                    asyncio.run(
+                        open_loop([first, second], key, higher, sweep_seconds, f"s2-{step}")
+                    )
+                )
             load = os.getloadavg()
         finally:
             deployment.stop()
@@ -202,7 +235,9 @@ def table(arms: list[Arm]) -> list[str]:
     ]
     for arm in arms:
         if len(arm.latencies) < 2:
-            lines.append(f"| {arm.name} | {arm.rate:g} | {arm.seconds:g} | {arm.throughput:.1f} | - | - | - | {arm.errors} |")
+            lines.append(
+                f"| {arm.name} | {arm.rate:g} | {arm.seconds:g} | {arm.throughput:.1f} | - | - | - | {arm.errors} |"
+            )
             continue
         lines.append(
             f"| {arm.name} | {arm.rate:g} | {arm.seconds:g} | {arm.throughput:.1f} | {arm.pct(50):.0f} | "
@@ -234,7 +269,9 @@ def section(main: list[Arm], swept: list[Arm], load: tuple[float, ...], command:
     return "\n".join(lines) + "\n"
 
 
-def report(rate: float = 40, seconds: float = 60, sweep: str = "60,80,120", sweep_seconds: float = 15) -> str:
+def report(
+    rate: float = 40, seconds: float = 60, sweep: str = "60,80,120", sweep_seconds: float = 15
+) -> str:
     """The docs/benchmarks.md section."""
     steps = [float(s) for s in sweep.split(",") if s]
     main, swept, load = run(rate, seconds, steps, sweep_seconds)

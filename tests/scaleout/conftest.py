@@ -82,9 +82,7 @@ class Sandbox:
 
     def charges(self) -> list[dict[str, Any]]:
         """Every charge the emulator has created (its own record)."""
-        charges: list[dict[str, Any]] = httpx.get(f"{self.url}/_sandbox/charges").json()[
-            "charges"
-        ]
+        charges: list[dict[str, Any]] = httpx.get(f"{self.url}/_sandbox/charges").json()["charges"]
         return charges
 
     def configure(self, **settings: Any) -> None:
@@ -188,8 +186,17 @@ class Cluster:
         """Start one more instance (on `port`, e.g. one a sandbox already sends webhooks to)."""
         port = port or free_port()
         process = subprocess.Popen(
-            [GATEWAYHUB, "serve", "--port", str(port), "--config", str(self.write_config())]
-            + ["--database-url", self.database_url, *extra],
+            [
+                GATEWAYHUB,
+                "serve",
+                "--port",
+                str(port),
+                "--config",
+                str(self.write_config()),
+                "--database-url",
+                self.database_url,
+                *extra,
+            ],
             env=ENV,
             cwd=self.folder,
             stdout=subprocess.DEVNULL,
@@ -250,11 +257,7 @@ async def _reset(url: str) -> None:
 def _truncate_all(connection: Any) -> None:
     import sqlalchemy as sa  # noqa: PLC0415
 
-    names = [
-        n
-        for n in sa.inspect(connection).get_table_names()
-        if n != "alembic_version"
-    ]
+    names = [n for n in sa.inspect(connection).get_table_names() if n != "alembic_version"]
     connection.execute(sa.text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
 
 
