@@ -151,15 +151,35 @@ DatabaseOption = Annotated[
 def serve(
     host: Annotated[str | None, typer.Option(help="address to listen on")] = None,
     port: Annotated[int | None, typer.Option(help="port to listen on")] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, help="server processes sharing the socket (each its own hub)")
+    ] = 1,
     config: ConfigOption = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Run the HTTP API (and the provider-webhook receiver) until interrupted."""
     from gatewayhub.api.serve import serve as run_server  # noqa: PLC0415 - pulls in uvicorn
+    from gatewayhub.api.serve import serve_workers  # noqa: PLC0415
 
     hub = _hub(config, database_url=database_url)
     service = hub.config.service
-    run_server(hub, host or service.host, service.port if port is None else port)
+    host, port = host or service.host, service.port if port is None else port
+    if workers == 1:
+        run_server(hub, host, port)
+    else:
+        serve_workers(hub, config, host, port, workers)
+
+
+@app.command()
+def migrate(config: ConfigOption = None, database_url: DatabaseOption = None) -> None:
+    """Bring the database schema up to date (once per deployment, before starting instances;
+    instances also migrate on start, which is then a no-op)."""
+    from gatewayhub.storage import migrate_database  # noqa: PLC0415
+
+    hub = _hub(config, database_url=database_url, background=False)
+    gateway = hub.config.gateway.model_copy(update={"database_url": hub.database_url})
+    asyncio.run(migrate_database(hub.database_url, **gateway.database_options()))
+    print("database schema up to date")
 
 
 @merchants.command("create")

@@ -200,3 +200,13 @@ def open_database(url: str, **options: Any) -> Database:
     if backend in ("postgresql", "postgres"):
         return PostgresDatabase(url, **options)
     raise ConfigError(f"unsupported database {backend!r}: use sqlite:/// or postgresql://")
+
+
+async def migrate_database(url: str, **options: Any) -> None:
+    """Open `url`, bring its schema up to date and close it (`gatewayhub migrate`, and the
+    parent of `gatewayhub serve --workers` before it starts any worker)."""
+    db = open_database(url, **options)
+    try:
+        await db.migrate()
+    finally:
+        await db.close()
