@@ -55,6 +55,8 @@ _NEVER_TAKEN = Decline(
     "the provider never took the payment; nothing was charged",
 )
 UNKNOWN_OUTCOME_RESOLVED = "payment.unknown_outcome_resolved"
+LOOKUP_NOT_FOUND = "lookup: no such payment"
+"""The message of an attempt a lookup settled as never received by the provider."""
 FeeFor = Callable[[str, int], int]
 """(provider account, captured amount) -> estimated fee in minor units."""
 
@@ -239,6 +241,17 @@ class Payment:
             a for a in self.attempts if a.open and (operation is None or a.operation == operation)
         ]
 
+    def resumable_attempts(self) -> list[Attempt]:
+        """Authorize attempts a resumed request sends again with their own key: those still
+        open, and, while the payment is pending, those a lookup found absent at the
+        provider (their request may yet land; the same key cannot charge twice)."""
+        return [
+            a
+            for a in self.attempts
+            if a.operation is Operation.AUTHORIZE
+            and (a.open or (self.status is S.PENDING and _looked_up_absent(a)))
+        ]
+
     def unsettled_attempts(self) -> list[Attempt]:
         """Open attempts, and an authorization still waiting for the customer: what a lookup
         at the provider can settle."""
@@ -337,7 +350,7 @@ class Payment:
 
     def record_unknown(self, attempt: Attempt, message: str, now: datetime) -> None:
         """The call may have had an effect; the payment waits for reconciliation."""
-        if not attempt.open:
+        if not attempt.open and not _looked_up_absent(attempt):
             return
         attempt.decline_code = DeclineCode.OUTCOME_UNKNOWN.value
         self._finish(attempt, AttemptStatus.UNKNOWN, now, message=message)
@@ -354,10 +367,16 @@ class Payment:
     ) -> None:
         """Apply a provider's answer to an authorize attempt. A decline only marks the attempt:
         the service decides between failing over and `fail`."""
-        if attempt.status in _SETTLED_ATTEMPT:
-            return  # already settled (by a webhook or an earlier answer): nothing new
         status = result.status
         approved = status in (ProviderStatus.AUTHORIZED, ProviderStatus.CAPTURED)
+        # "Not sent" concluded from a lookup only says the provider had nothing *then*: a
+        # request with this attempt's key still in flight (a resumed retry) may land after.
+        # The provider's answer to that key is the truth and is never dropped.
+        overtaken = status is not ProviderStatus.NOT_FOUND and _looked_up_absent(attempt)
+        if attempt.status in _SETTLED_ATTEMPT and not overtaken:
+            return  # already settled (by a webhook or an earlier answer): nothing new
+        if overtaken:
+            attempt.decline_code = attempt.message = None
         if approved and self.status not in lifecycle.UNSETTLED:
             # The provider took money for a payment we had closed: never hide it.
             self._finish(attempt, AttemptStatus.SUCCEEDED, now, reference=result.provider_reference)
@@ -616,14 +635,24 @@ class Payment:
     # -- lookups ------------------------------------------------------------------------------
 
     def record_lookup(
-        self, attempt: Attempt, result: PaymentResult, now: datetime, fee_for: FeeFor
+        self,
+        attempt: Attempt,
+        result: PaymentResult,
+        now: datetime,
+        fee_for: FeeFor,
+        *,
+        resumable: bool = False,
     ) -> None:
-        """Settle an open attempt with what a lookup at its provider found."""
+        """Settle an open attempt with what a lookup at its provider found.
+
+        `resumable`: a client request on this payment is still unanswered and will be
+        retried with its idempotency key; an authorization the provider never received then
+        leaves the payment pending for that retry to take, instead of failing it."""
         if attempt not in self.unsettled_attempts():
             return
         self.note("payment.synced", now, attempt=attempt.id, provider_status=result.status.value)
         if attempt.operation is Operation.AUTHORIZE:
-            self._lookup_authorization(attempt, result, now, fee_for)
+            self._lookup_authorization(attempt, result, now, fee_for, resumable)
         elif attempt.operation is Operation.CAPTURE:
             captured = result.captured.amount if result.captured else None
             if captured is not None and captured >= self.captured + attempt.amount:
@@ -649,7 +678,12 @@ class Payment:
                 self.record_refund(refund, attempt, RefundResult(RefundStatus.SUCCEEDED), now)
 
     def _lookup_authorization(
-        self, attempt: Attempt, result: PaymentResult, now: datetime, fee_for: FeeFor
+        self,
+        attempt: Attempt,
+        result: PaymentResult,
+        now: datetime,
+        fee_for: FeeFor,
+        resumable: bool,
     ) -> None:
         if result.status is ProviderStatus.PENDING:
             return
@@ -658,9 +692,16 @@ class Payment:
             if result.status is ProviderStatus.DECLINED:
                 self.fail(attempt_decline(attempt), now)
             return
-        self.record_not_sent(attempt, DeclineCode.OUTCOME_UNKNOWN, "lookup: no such payment", now)
-        if not self.open_attempts(Operation.AUTHORIZE):
-            self.fail(_NEVER_TAKEN, now)
+        self.record_not_sent(attempt, DeclineCode.OUTCOME_UNKNOWN, LOOKUP_NOT_FOUND, now)
+        if self.open_attempts(Operation.AUTHORIZE):
+            return
+        if resumable:
+            # The request that journaled the attempt died before the provider heard of it;
+            # its client retries with the same key and that retry carries the payment on.
+            # Failing it here would answer that retry "declined" for a card never tried.
+            self.note("payment.awaiting_retry", now, attempt=attempt.id)
+            return
+        self.fail(_NEVER_TAKEN, now)
 
     # -- provider events ----------------------------------------------------------------------
 
@@ -822,6 +863,11 @@ class Payment:
             ),
             now,
         )
+
+
+def _looked_up_absent(attempt: Attempt) -> bool:
+    """Settled "not sent" only because a lookup found nothing at the provider."""
+    return attempt.status is AttemptStatus.NOT_SENT and attempt.message == LOOKUP_NOT_FOUND
 
 
 def attempt_decline(attempt: Attempt, event: ProviderEvent | None = None) -> Decline:

@@ -200,7 +200,7 @@ class PaymentService:
         # Open attempts come first: the one journaled with a new payment, or, on a resumed
         # payment, one whose answer never reached the database - settled with the same
         # provider and the same key before anything else is tried.
-        for open_attempt in payment.open_attempts(Operation.AUTHORIZE):
+        for open_attempt in payment.resumable_attempts():
             account = self.accounts.get(open_attempt.provider)
             if account is None:
                 continue
@@ -672,15 +672,23 @@ class PaymentService:
             result = await self._look_up(payment, attempt.id, account)
             if result is None:
                 continue
-            payment = await self._commit(payment, self._sync_step(payment, attempt.id, result))
+            resumable = (
+                result.status is ProviderStatus.NOT_FOUND
+                and attempt.operation is Operation.AUTHORIZE
+                and await self.store.awaits_resume(payment.merchant_id, payment.id)
+            )
+            step = self._sync_step(payment, attempt.id, result, resumable)
+            payment = await self._commit(payment, step)
         return payment
 
-    def _sync_step(self, payment: Payment, attempt_id: str, result: PaymentResult) -> Step:
+    def _sync_step(
+        self, payment: Payment, attempt_id: str, result: PaymentResult, resumable: bool
+    ) -> Step:
         now = self.clock.now()
         fee_for = self._fee_for(payment)
 
         def step(p: Payment) -> None:
-            p.record_lookup(p.attempt(attempt_id), result, now, fee_for)
+            p.record_lookup(p.attempt(attempt_id), result, now, fee_for, resumable=resumable)
 
         return step
 

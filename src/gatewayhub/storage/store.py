@@ -754,6 +754,17 @@ class Store:
             )
         )
 
+    async def awaits_resume(self, merchant_id: str, payment_id: str) -> bool:
+        """Whether a client request on this payment never got its answer: an idempotency key
+        naming it is still in progress, so the client is expected to retry with that key.
+        (The merchant narrows the search to a prefix of the keys' primary key.)"""
+        query = sa.select(sa.literal(1)).where(
+            (idempotency_keys.c.merchant_id == merchant_id)
+            & (idempotency_keys.c.resource_id == payment_id)
+            & (idempotency_keys.c.state == "in_progress")
+        )
+        return await self.db.run(lambda conn: conn.execute(query.limit(1)).first() is not None)
+
     async def claim_key(self, key: KeyRequest, resource_id: str, now: datetime) -> Claim:
         """Claim a key for an operation on an existing resource (capture, refund, ...)."""
         return await self.db.run(lambda conn: _claim(conn, key, resource_id, now))
