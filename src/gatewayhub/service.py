@@ -62,7 +62,14 @@ from gatewayhub.payment import Payment, Refund, attempt_decline
 from gatewayhub.provider import Provider, UnsupportedOperation, check_echo
 from gatewayhub.retry import Action, RetryPolicy, call_with_retries, decide
 from gatewayhub.routing import ProviderProfile, RouteDecision, Router, RouteRequest
-from gatewayhub.storage.store import ClaimOutcome, KeyCompletion, KeyRequest, Store, VersionConflict
+from gatewayhub.storage.store import (
+    CORE_ANSWER,
+    ClaimOutcome,
+    KeyCompletion,
+    KeyRequest,
+    Store,
+    VersionConflict,
+)
 from gatewayhub.views import PaymentView
 
 log = logging.getLogger("gatewayhub.service")
@@ -823,7 +830,7 @@ class PaymentService:
             completion = None
             if key is not None and payment.status is not PaymentStatus.PENDING:
                 body = PaymentView.of(payment).model_dump(mode="json")
-                completion = KeyCompletion(key.merchant_id, key.key, 200, body)
+                completion = KeyCompletion(key.merchant_id, key.key, CORE_ANSWER, body)
             try:
                 await self.store.save(payment, completion)
             except VersionConflict:

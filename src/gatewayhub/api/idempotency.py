@@ -26,7 +26,7 @@ from starlette.responses import Response
 from gatewayhub.api.problems import PROBLEM_JSON, Problem, json_response
 from gatewayhub.idempotency import fingerprint
 from gatewayhub.storage.schema import idempotency_keys
-from gatewayhub.storage.store import ClaimOutcome, KeyCompletion, KeyRequest, Store
+from gatewayhub.storage.store import CORE_ANSWER, ClaimOutcome, KeyCompletion, KeyRequest, Store
 
 HEADER = "Idempotency-Key"
 _PEEK = sa.select(
@@ -63,6 +63,9 @@ def _utc(value: datetime | str) -> datetime:
 
 
 REPLAYED = "Idempotent-Replayed"
+RENDER = Response(status_code=204)
+"""`answered` for a key the core completed (`CORE_ANSWER`): run the route, which finds the
+payment through the core's replay and renders it exactly as the first request did."""
 
 
 def read_key(value: str | None) -> str | None:
@@ -128,7 +131,8 @@ class HttpIdempotency:
         return self._store()
 
     async def answered(self, use: KeyUse, now: datetime) -> Response | None:
-        """The stored answer when the key was used before; None when the core should run."""
+        """The stored answer when the key was used before; None when the core should run;
+        `RENDER` when the core's stored payment is to be rendered by the route as a replay."""
 
         def body(conn: Connection) -> Any:
             return _peek(conn, use.merchant_id, use.key)
@@ -139,6 +143,8 @@ class HttpIdempotency:
         operation, fingerprint_, state, status, stored, locked_until = row
         if operation != use.operation or fingerprint_ != use.fingerprint:
             raise _conflict()
+        if state == "completed" and status == CORE_ANSWER:
+            return RENDER  # the core finished; the route renders its answer as a replay
         if state == "completed":
             return replay(status, json.loads(stored) if isinstance(stored, str) else stored)
         if locked_until is not None and _utc(locked_until) > now:

@@ -11,7 +11,7 @@ from starlette.responses import Response
 
 from gatewayhub.api.auth import Principal
 from gatewayhub.api.context import Api
-from gatewayhub.api.idempotency import HEADER, KeyUse, read_key
+from gatewayhub.api.idempotency import HEADER, RENDER, REPLAYED, KeyUse, read_key
 from gatewayhub.api.problems import PROBLEM_JSON, Problem, json_response, problem_of
 from gatewayhub.errors import (
     GatewayError,
@@ -47,9 +47,11 @@ async def keyed(
     `NotSent` releases it, nothing having changed."""
     key = read_key(request.headers.get(HEADER))
     use = KeyUse.of(who.merchant_id, key, operation, payload) if key else None
+    replayed = False
     if use is not None:
         stored = await api.keys.answered(use, api.hub.clock.now())
-        if stored is not None:
+        replayed = stored is RENDER
+        if stored is not None and not replayed:
             return stored
     try:
         status, body = await run(key)
@@ -69,7 +71,10 @@ async def keyed(
         return problem.response()
     if use is not None:
         await api.keys.complete(use, status, body, api.hub.clock.now())
-    return answer_response(status, body)
+    response = answer_response(status, body)
+    if replayed:
+        response.headers[REPLAYED] = "true"
+    return response
 
 
 async def claimed(

@@ -509,6 +509,12 @@ def _complete_key(conn: Connection, done: KeyCompletion, now: datetime) -> None:
     )
 
 
+CORE_ANSWER = 0
+"""The `response_status` of a key the core completed: the body is the payment as the core
+left it, not yet an HTTP answer (the HTTP layer renders it as the route does: 201, 402 or
+503 problem, a refund view...), so a replay never shows a status nobody sent."""
+
+
 class Store:
     """Transactions over a `Database`."""
 
