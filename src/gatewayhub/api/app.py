@@ -13,6 +13,7 @@ from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 from typing import Any
 
+from sqlalchemy import exc as sa_exc
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect, Request
@@ -86,6 +87,16 @@ def _failure(request: Request, path: str, exc: Exception) -> Response:
         if problem.status >= 500:
             log.error("%s %s failed: %s: %s", request.method, path, type(exc).__name__, exc)
         return problem.response()
+    if isinstance(exc, sa_exc.TimeoutError):
+        # Every database connection of this instance is busy (overload): the request did
+        # nothing yet and may be retried, here or on another instance.
+        log.warning("%s %s: no database connection free: %s", request.method, path, exc)
+        return Problem(
+            503,
+            "service_unavailable",
+            "the service is overloaded; retry shortly",
+            headers={"Retry-After": "1"},
+        ).response()
     log.error("%s %s failed", request.method, path, exc_info=exc)
     return Problem(500, "internal_error", "the request could not be completed").response()
 

@@ -43,6 +43,7 @@ TITLES = {
     "unsupported_media_type": "The body must be JSON",
     "webhook_rejected": "The webhook could not be verified",
     "unavailable": "A dependency does not answer",
+    "service_unavailable": "The service is overloaded",
     "internal_error": "Internal error",
 }
 
