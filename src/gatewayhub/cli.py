@@ -13,6 +13,7 @@ from rich.console import Console
 from gatewayhub.config import default_config, load_config
 from gatewayhub.errors import GatewayError
 from gatewayhub.hub import Hub
+from gatewayhub.outbound.local_key import with_sealing_key
 from gatewayhub.settings import EnvSettings
 
 app = typer.Typer(
@@ -25,11 +26,23 @@ app.add_typer(merchants, name="merchants")
 console = Console()
 
 
-def _hub(config: str | None, *, database_url: str | None = None, background: bool = True) -> Hub:
+def _hub(
+    config: str | None,
+    *,
+    database_url: str | None = None,
+    background: bool = True,
+    sealing_key: bool = False,
+) -> Hub:
+    """The hub of a command; `sealing_key`: the service needs the webhook sealing key now."""
     env = EnvSettings()
     path = config or env.config
     loaded = load_config(path) if path else default_config()
-    return Hub(loaded, database_url=database_url or env.database_url, background=background)
+    url = database_url or env.database_url
+    if sealing_key:
+        loaded = with_sealing_key(
+            loaded, url or loaded.gateway.database_url, config_file=path is not None
+        )
+    return Hub(loaded, database_url=url, background=background)
 
 
 @app.command()
@@ -157,7 +170,7 @@ def serve(
     """Run the HTTP API (and the provider-webhook receiver) until interrupted."""
     from gatewayhub.api.serve import serve as run_server  # noqa: PLC0415 - pulls in uvicorn
 
-    hub = _hub(config, database_url=database_url)
+    hub = _hub(config, database_url=database_url, sealing_key=True)
     service = hub.config.service
     run_server(hub, host or service.host, service.port if port is None else port)
 
