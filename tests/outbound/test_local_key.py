@@ -26,7 +26,8 @@ def test_a_key_is_made_once_beside_the_database_and_reused(
     key_file = tmp_path / "shop.db.webhook-key"
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     key = first.webhooks.encryption_key
-    assert key is not None and len(base64.b64decode(key)) == 32
+    assert key is not None
+    assert len(base64.b64decode(key)) == 32
     assert key_file.read_text().strip() == key
     assert [r.getMessage() for r in caplog.records] == [
         f"webhook signing secrets are sealed with the local key created {key_file} (fine for "
