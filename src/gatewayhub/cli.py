@@ -180,7 +180,10 @@ def merchants_create(
     name: Annotated[str, typer.Argument(help="the merchant's name")],
     scopes: Annotated[
         str | None,
-        typer.Option(help="comma-separated: payments:read,payments:write,refunds:write,admin"),
+        typer.Option(
+            help="comma-separated: payments:read,payments:write,refunds:write,webhooks:write,"
+            "admin (default: all but admin)"
+        ),
     ] = None,
     config: ConfigOption = None,
     database_url: DatabaseOption = None,

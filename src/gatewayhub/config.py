@@ -220,6 +220,8 @@ class WebhooksConfig(_Strict):
         if timeout is not None and lease <= timeout:
             raise ValueError("must be longer than timeout_seconds (a lease covers one request)")
         return lease
+
+
 class RateLimitConfig(_Strict):
     """A token bucket per merchant: `requests_per_second` refill, `burst` capacity."""
 

@@ -66,15 +66,27 @@ def test_a_configured_key_is_used_and_no_file_is_made(tmp_path: Path) -> None:
     ],
 )
 def test_without_a_local_sqlite_file_the_key_is_required(
-    tmp_path: Path, url: str, config_file: bool, where: str
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, url: str, config_file: bool, where: str
 ) -> None:
+    monkeypatch.delenv("GATEWAYHUB_WEBHOOK_KEY", raising=False)
     with pytest.raises(ConfigError) as raised:
         with_sealing_key(default_config(), url.format(tmp=tmp_path), config_file=config_file)
     message = str(raised.value)
     assert "webhooks.encryption_key is not set" in message
     assert where in message
     assert "new_encryption_key" in message
+    assert "GATEWAYHUB_WEBHOOK_KEY" in message
     assert "hunter2" not in message
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_the_environment_key_is_used_where_no_key_is_configured(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GATEWAYHUB_WEBHOOK_KEY", ENCRYPTION_KEY)
+    for url in ("postgresql://u@db/pay", f"sqlite:///{tmp_path / 'x.db'}"):
+        config = with_sealing_key(default_config(), url, config_file=True)
+        assert config.webhooks.encryption_key == ENCRYPTION_KEY
     assert list(tmp_path.iterdir()) == []
 
 

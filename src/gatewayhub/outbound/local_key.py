@@ -6,7 +6,8 @@ SQLite file - asking for that first would stop `gatewayhub serve` from working o
 so a key is made once into `<database file>.webhook-key` (mode 0600) and reused on every later
 start. The key then sits beside the data it protects, which is fine for a local file and not
 for a shared gateway: with PostgreSQL or an explicit configuration file the key must be
-configured, and starting without one fails with a message saying how to make one.
+configured - in the file, or as `GATEWAYHUB_WEBHOOK_KEY` in the environment - and starting
+without one fails with a message saying how to make one.
 """
 
 from __future__ import annotations
@@ -28,10 +29,10 @@ from gatewayhub.outbound.sealing import new_encryption_key
 log = logging.getLogger("gatewayhub.outbound")
 
 KEY_SUFFIX = ".webhook-key"
+ENV_KEY = "GATEWAYHUB_WEBHOOK_KEY"
 HOW_TO = (
-    "set [webhooks] encryption_key (32 random bytes, base64) in the configuration, e.g. "
-    'encryption_key = "env:GATEWAYHUB_WEBHOOK_KEY" with the variable made by '
-    "`python -c 'from gatewayhub.outbound import new_encryption_key as k; print(k())'`"
+    f"Set {ENV_KEY}, or [webhooks] encryption_key in the configuration, to 32 random bytes in "
+    "base64: `python -c 'from gatewayhub.outbound import new_encryption_key as k; print(k())'`"
 )
 
 
@@ -102,10 +103,13 @@ def local_key(database: Path) -> str:
 
 
 def with_sealing_key(config: HubConfig, database_url: str, *, config_file: bool) -> HubConfig:
-    """`config` with a sealing key: the configured one, or the local one when the built-in
-    configuration runs on a SQLite file. `ConfigError` when neither applies."""
+    """`config` with a sealing key: the configured one, else `GATEWAYHUB_WEBHOOK_KEY`, else the
+    local one when the built-in configuration runs on a SQLite file; `ConfigError` otherwise."""
     if config.webhooks.encryption_key:
         return config
+    from_env = os.environ.get(ENV_KEY)
+    if from_env:
+        return _keyed(config, from_env)
     database = sqlite_file(database_url)
     if config_file or database is None:
         # Never the URL itself: it may carry a password.
@@ -114,5 +118,9 @@ def with_sealing_key(config: HubConfig, database_url: str, *, config_file: bool)
             "webhooks.encryption_key is not set: merchant webhook signing secrets are stored "
             f"encrypted, and with {where} gatewayhub does not make a local key. {HOW_TO}"
         )
-    webhooks = config.webhooks.model_copy(update={"encryption_key": local_key(database)})
+    return _keyed(config, local_key(database))
+
+
+def _keyed(config: HubConfig, key: str) -> HubConfig:
+    webhooks = config.webhooks.model_copy(update={"encryption_key": key})
     return config.model_copy(update={"webhooks": webhooks})
