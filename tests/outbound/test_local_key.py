@@ -30,13 +30,16 @@ def test_a_key_is_made_once_beside_the_database_and_reused(
     assert len(base64.b64decode(key)) == 32
     assert key_file.read_text().strip() == key
     assert [r.getMessage() for r in caplog.records] == [
-        f"webhook signing secrets are sealed with the local key created {key_file} (fine for "
-        "a local SQLite file; a shared gateway sets [webhooks] encryption_key)"
+        f"merchant webhook secrets are sealed with the local key in {key_file} (made now; "
+        "fine beside a local SQLite file, a shared gateway sets [webhooks] encryption_key)"
     ]
     assert key not in caplog.text
 
-    again = with_sealing_key(default_config(), url, config_file=False)
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, "gatewayhub.outbound"):
+        again = with_sealing_key(default_config(), url, config_file=False)
     assert again.webhooks.encryption_key == key
+    assert "(made earlier;" in caplog.text
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shop.db.webhook-key"]
 
 

@@ -92,12 +92,11 @@ def local_key(database: Path) -> str:
     path = key_file_for(database)
     created = False if path.exists() else _create(path)
     key = _read(path)
-    verb = "created" if created else "using"
     log.warning(
-        "webhook signing secrets are sealed with the local key %s %s (fine for a local "
-        "SQLite file; a shared gateway sets [webhooks] encryption_key)",
-        verb,
+        "merchant webhook secrets are sealed with the local key in %s (%s; fine beside a "
+        "local SQLite file, a shared gateway sets [webhooks] encryption_key)",
         path,
+        "made now" if created else "made earlier",
     )
     return key
 
