@@ -189,6 +189,13 @@ def test_a_payments_events_reach_the_merchant_signed(
         assert len(set(ids)) == len(set(receiver.types())), "one webhook id per event"
 
         endpoint_id = registered.json()["id"]
-        deliveries = http.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries").json()
-        assert {d["status"] for d in deliveries["data"]} == {"delivered"}
+        # The receiver answers before the dispatcher records the outcome: poll for it.
+        deadline = time.monotonic() + 30
+        while True:
+            deliveries = http.get(f"/v1/webhook-endpoints/{endpoint_id}/deliveries").json()
+            statuses = {d["status"] for d in deliveries["data"]}
+            if statuses == {"delivered"} or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        assert statuses == {"delivered"}
         assert {d["event_type"] for d in deliveries["data"]} >= wanted
