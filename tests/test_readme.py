@@ -6,6 +6,7 @@ import re
 import runpy
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -44,3 +45,42 @@ def test_the_quickstart_runs(
     assert out.splitlines()[0].startswith("authorized sandbox_eu [")
     assert "payment.captured" in out
     assert (tmp_path / "gatewayhub.db").exists()
+
+
+def shell_blocks() -> list[str]:
+    return re.findall(r"```sh\n(.*?)```", README, re.S)
+
+
+def test_the_run_command_starts_the_service() -> None:
+    run = shell_blocks()[0].strip()
+    assert run == (
+        "python3 -m venv .venv && .venv/bin/pip install -q -e . -e providers/sandbox"
+        " && .venv/bin/gatewayhub serve"
+    )
+
+
+def test_every_gatewayhub_command_in_the_readme_exists() -> None:
+    from typer.main import get_command  # noqa: PLC0415
+
+    from gatewayhub.cli import app  # noqa: PLC0415
+
+    cli: Any = get_command(app)
+    used = re.findall(r"\.venv/bin/gatewayhub ([a-z]+)(?: ([a-z]+))?", README)
+    assert {name for name, _ in used} >= {"serve", "demo", "merchants", "simulate"}
+    for name, sub in used:
+        command = cli.commands.get(name)
+        assert command is not None, name
+        if sub:  # a group's subcommand, or an argument of a plain command
+            subcommands = getattr(command, "commands", None)
+            assert subcommands is None or sub in subcommands, f"{name} {sub}"
+
+
+def test_the_walkthrough_configuration_allows_the_local_receiver(tmp_path: Path) -> None:
+    walkthrough = next(b for b in shell_blocks() if "walkthrough.toml" in b)
+    text = re.search(r"<<'EOF'\n(.*?)\nEOF\n", walkthrough, re.S)
+    assert text is not None
+    config = parse_config(tomllib.loads(text.group(1)), "README walkthrough")
+    assert config.webhooks.allow_private_webhook_urls is True
+    assert config.webhooks.encryption_key is None, "the key comes from GATEWAYHUB_WEBHOOK_KEY"
+    assert list(config.providers) == ["sandbox_eu"]
+    assert "export GATEWAYHUB_WEBHOOK_KEY=" in walkthrough

@@ -13,6 +13,7 @@ from rich.console import Console
 from gatewayhub.config import default_config, load_config
 from gatewayhub.errors import GatewayError
 from gatewayhub.hub import Hub
+from gatewayhub.outbound.local_key import with_sealing_key
 from gatewayhub.settings import EnvSettings
 
 app = typer.Typer(
@@ -25,11 +26,23 @@ app.add_typer(merchants, name="merchants")
 console = Console()
 
 
-def _hub(config: str | None, *, database_url: str | None = None, background: bool = True) -> Hub:
+def _hub(
+    config: str | None,
+    *,
+    database_url: str | None = None,
+    background: bool = True,
+    sealing_key: bool = False,
+) -> Hub:
+    """The hub of a command; `sealing_key`: the service needs the webhook sealing key now."""
     env = EnvSettings()
     path = config or env.config
     loaded = load_config(path) if path else default_config()
-    return Hub(loaded, database_url=database_url or env.database_url, background=background)
+    url = database_url or env.database_url
+    if sealing_key:
+        loaded = with_sealing_key(
+            loaded, url or loaded.gateway.database_url, config_file=path is not None
+        )
+    return Hub(loaded, database_url=url, background=background)
 
 
 @app.command()
@@ -161,7 +174,7 @@ def serve(
     from gatewayhub.api.serve import serve as run_server  # noqa: PLC0415 - pulls in uvicorn
     from gatewayhub.api.serve import serve_workers  # noqa: PLC0415
 
-    hub = _hub(config, database_url=database_url)
+    hub = _hub(config, database_url=database_url, sealing_key=True)
     service = hub.config.service
     host, port = host or service.host, service.port if port is None else port
     if workers == 1:
@@ -187,7 +200,10 @@ def merchants_create(
     name: Annotated[str, typer.Argument(help="the merchant's name")],
     scopes: Annotated[
         str | None,
-        typer.Option(help="comma-separated: payments:read,payments:write,refunds:write,admin"),
+        typer.Option(
+            help="comma-separated: payments:read,payments:write,refunds:write,webhooks:write,"
+            "admin (default: all but admin)"
+        ),
     ] = None,
     config: ConfigOption = None,
     database_url: DatabaseOption = None,

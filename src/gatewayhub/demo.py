@@ -19,6 +19,7 @@ from gatewayhub.config import default_config, parse_config
 from gatewayhub.errors import GatewayError
 from gatewayhub.hub import Hub
 from gatewayhub.money import Money
+from gatewayhub.outbound.local_key import with_sealing_key
 from gatewayhub.views import PaymentView
 
 
@@ -144,7 +145,8 @@ async def run_demo(
         data["health"] = {"consecutive_failures": 2, "open_seconds": 3600}
         for name, url in urls.items():
             data["providers"][name]["settings"]["base_url"] = url
-        hub = Hub(parse_config(data, "the demo configuration"))
+        config = parse_config(data, "the demo configuration")
+        hub = Hub(with_sealing_key(config, config.gateway.database_url, config_file=False))
         hub_ref.append(hub)
         async with hub:
             console.print(

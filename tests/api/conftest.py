@@ -27,6 +27,19 @@ from gatewayhub_sandbox.provider import EmulatorTransport
 SPEC = OpenAPI(Path(__file__).parents[2] / "openapi.yaml")
 # A long HS256 secret, a test value only.
 HS_SECRET = "test-only-hs256-secret-of-at-least-32-bytes-0001"
+# Seals merchant webhook secrets in these tests (base64 of 32 bytes); never a real key.
+WEBHOOK_KEY = "dGVzdC1rZXktZm9yLWdhdGV3YXlodWItd2ViaG9va3M="
+PUBLIC_HOOK = "https://hooks.shop.example/gatewayhub"
+
+
+async def resolve(host: str, port: int) -> list[str]:
+    """DNS for the webhook URL guard: one public name, one private name, IP literals."""
+    answers = {"hooks.shop.example": ["93.184.215.14"], "intranet.shop.example": ["10.1.2.3"]}
+    if host in answers:
+        return answers[host]
+    if host.replace(".", "").isdigit() or ":" in host:
+        return [host]
+    raise OSError(f"no such host {host}")
 
 
 def conforms(template: str, response: httpx.Response) -> None:
@@ -83,6 +96,7 @@ def service_config(database_url: str, **sections: Any) -> Any:
     data = default_config().model_dump(mode="json", exclude_none=True)
     data["gateway"]["database_url"] = database_url
     data["service"] = {"rate_limit": {"requests_per_second": 10_000, "burst": 10_000}}
+    data["webhooks"] = {"encryption_key": WEBHOOK_KEY}
     data.update(sections)
     return parse_config(data)
 
@@ -106,6 +120,7 @@ async def make_api(database_url: str, clock: FixedClock) -> AsyncIterator[MakeAp
             clock=clock,
             rng=random.Random(7),
             background=False,
+            resolver=resolve,
         )
         await hub.start()
         http = httpx.AsyncClient(
@@ -135,6 +150,35 @@ async def drain_emulators(hub: Hub) -> None:
 async def api(make_api: MakeApi) -> tuple[Hub, Client]:
     """The default service: three sandbox accounts, API keys, no JWT keys."""
     return await make_api()
+
+
+class Inbox:
+    """The merchant's receiver: records every request, answers 200."""
+
+    def __init__(self) -> None:
+        self.received: list[httpx.Request] = []
+
+    def handle(self, request: httpx.Request) -> httpx.Response:
+        self.received.append(request)
+        return httpx.Response(200)
+
+
+@pytest.fixture
+async def delivering_api(
+    make_api: MakeApi, database_url: str, clock: FixedClock
+) -> tuple[Hub, Client, Inbox]:
+    """The default service whose merchant webhooks land in an `Inbox`."""
+    inbox = Inbox()
+    hub = Hub(
+        service_config(database_url),
+        clock=clock,
+        rng=random.Random(7),
+        background=False,
+        resolver=resolve,
+        webhook_transport=httpx.MockTransport(inbox.handle),
+    )
+    hub, client = await make_api(hub=hub)
+    return hub, client, inbox
 
 
 async def new_merchant(hub: Hub, name: str = "Shop", scopes: list[str] | None = None) -> str:

@@ -10,10 +10,12 @@ from gatewayhub.idempotency import fingerprint
 from gatewayhub.models import AuthorizeRequest
 from gatewayhub.storage.store import KeyRequest
 
-from .conftest import PAYMENT, Client, new_merchant
+from .conftest import PAYMENT, PUBLIC_HOOK, Client, Inbox, new_merchant
 
 PAY = "/v1/payments"
 ONE = "/v1/payments/{payment_id}"
+HOOKS = "/v1/webhook-endpoints"
+HOOK = "/v1/webhook-endpoints/{endpoint_id}"
 
 
 async def test_another_merchants_payment_is_not_found(api: tuple[Hub, Client]) -> None:
@@ -137,3 +139,31 @@ async def test_a_malformed_key_is_refused(api: tuple[Hub, Client]) -> None:
         headers={"Authorization": f"Bearer {client.token}", "Idempotency-Key": "x" * 256},
     )
     assert (answer.status_code, answer.json()["code"]) == (400, "validation_error")
+
+
+async def test_another_merchants_webhook_endpoint_is_not_found(
+    delivering_api: tuple[Hub, Client, Inbox],
+) -> None:
+    hub, anonymous, _ = delivering_api
+    alice = anonymous.as_(await new_merchant(hub, "Alice"))
+    bob = anonymous.as_(await new_merchant(hub, "Bob"))
+    endpoint = (await alice.call("POST", HOOKS, json={"url": PUBLIC_HOOK})).json()
+    await alice.call("POST", PAY, json=PAYMENT)
+    await hub.deliver_webhooks()  # one delivery row
+    ids = {"endpoint_id": endpoint["id"]}
+    delivery = (await alice.call("GET", f"{HOOK}/deliveries", path=ids)).json()["data"][0]
+
+    for method, template, path in [
+        ("GET", HOOK, ids),
+        ("DELETE", HOOK, ids),
+        ("POST", f"{HOOK}/disable", ids),
+        ("POST", f"{HOOK}/enable", ids),
+        ("GET", f"{HOOK}/deliveries", ids),
+        ("POST", "/v1/webhook-deliveries/{delivery_id}/redeliver", {"delivery_id": delivery["id"]}),
+        ("POST", "/v1/events/{event_id}/redeliver", {"event_id": delivery["event_id"]}),
+    ]:
+        answer = await bob.call(method, template, path=path)
+        assert (answer.status_code, answer.json()["code"]) == (404, "not_found"), template
+    assert (await bob.call("GET", HOOKS)).json()["data"] == []
+    still = (await alice.call("GET", HOOK, path=ids)).json()
+    assert still["enabled"] is True, "Bob changed nothing"

@@ -31,7 +31,7 @@ from gatewayhub.api import create_app
 from gatewayhub.api.merchants import create_merchant
 from gatewayhub.hub import Hub
 
-from .conftest import drain_emulators, service_config
+from .conftest import PUBLIC_HOOK, drain_emulators, resolve, service_config
 
 SCHEMA = schemathesis.openapi.from_path(Path(__file__).parents[2] / "openapi.yaml")
 # Headers must stay encodable for the client to send them at all.
@@ -63,7 +63,9 @@ class Served:
 
 @pytest.fixture
 def served(database_url: str) -> Iterator[Served]:
-    hub = Hub(service_config(database_url), rng=random.Random(3), background=False)
+    hub = Hub(
+        service_config(database_url), rng=random.Random(3), background=False, resolver=resolve
+    )
     with start_blocking_portal() as portal:
         portal.call(hub.start)
         client = httpx.AsyncClient(
@@ -77,6 +79,13 @@ def served(database_url: str) -> Iterator[Served]:
                 method="POST",
                 url="/v1/payments",
                 json={"amount": 500, "currency": "EUR", "payment_method": {"token": "tok_visa"}},
+                headers={"Authorization": f"Bearer {issued.key}"},
+            )
+            # And one webhook endpoint, so the endpoint routes can meet one too.
+            served.request(
+                method="POST",
+                url="/v1/webhook-endpoints",
+                json={"url": PUBLIC_HOOK},
                 headers={"Authorization": f"Bearer {issued.key}"},
             )
             yield served

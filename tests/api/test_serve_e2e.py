@@ -41,7 +41,9 @@ def first_line(process: subprocess.Popen[str], within: float) -> str:
 @pytest.fixture
 def server(database_url: str, tmp_path: Path) -> Iterator[tuple[str, str]]:
     """(base URL, a merchant key) of a running `gatewayhub serve`."""
-    env = {**os.environ, "GATEWAYHUB_LOG_LEVEL": "WARNING"}
+    # PostgreSQL needs the sealing key of merchant webhook secrets (test value: 32 bytes).
+    sealing = "dGVzdC1rZXktZm9yLWdhdGV3YXlodWItd2ViaG9va3M="
+    env = {**os.environ, "GATEWAYHUB_LOG_LEVEL": "WARNING", "GATEWAYHUB_WEBHOOK_KEY": sealing}
     made = subprocess.run(
         [COMMAND, "merchants", "create", "Corner Shop", "--database-url", database_url],
         capture_output=True,

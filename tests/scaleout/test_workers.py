@@ -3,6 +3,8 @@ SQLite (WAL, shared file) and PostgreSQL; SIGTERM stops them all and exits 0."""
 
 from __future__ import annotations
 
+import base64
+import secrets
 import subprocess
 from pathlib import Path
 
@@ -14,13 +16,17 @@ EUR_42 = {"amount": 4200, "currency": "EUR", "payment_method": {"token": "tok_vi
 
 
 def test_two_workers_share_a_port_and_stop_on_sigterm(database_url: str, tmp_path: Path) -> None:
+    env = dict(ENV)
+    if database_url.startswith("postgresql"):
+        # Only a local SQLite file gets a sealing key made on the spot; elsewhere it is given.
+        env["GATEWAYHUB_WEBHOOK_KEY"] = base64.b64encode(secrets.token_bytes(32)).decode()
     made = subprocess.run(
         [GATEWAYHUB, "merchants", "create", "Shop", "--database-url", database_url],
         capture_output=True,
         text=True,
         check=True,
         cwd=tmp_path,
-        env=ENV,
+        env=env,
         timeout=60,
     )
     key = next(line.split()[1] for line in made.stdout.splitlines() if line.startswith("key "))
@@ -37,7 +43,7 @@ def test_two_workers_share_a_port_and_stop_on_sigterm(database_url: str, tmp_pat
             database_url,
         ],
         cwd=tmp_path,
-        env=ENV,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
     )
@@ -63,6 +69,17 @@ def test_two_workers_share_a_port_and_stop_on_sigterm(database_url: str, tmp_pat
             assert made_payment.status_code == 201, made_payment.text
             ids.add(made_payment.json()["id"])
         assert len(ids) == 6
+        # Every worker seals and opens endpoint secrets with the same key (on SQLite: the
+        # key file the parent made before the workers started).
+        for n in range(6):
+            registered = httpx.post(
+                f"{url}/v1/webhook-endpoints",
+                json={"url": f"https://93.184.216.34/hooks/{n}"},  # public: no DNS needed
+                headers={**auth, "Idempotency-Key": f"e-{n}"},
+                timeout=30,
+            )
+            assert registered.status_code == 201, registered.text
+            assert registered.json()["secret"].startswith("whsec_")
     finally:
         status = stop(process)
     out, errors = process.communicate()
@@ -86,7 +103,7 @@ def test_in_memory_sqlite_is_refused_with_workers(tmp_path: Path) -> None:
         capture_output=True,
         text=True,
         cwd=tmp_path,
-        env=ENV,
+        env={**ENV, "GATEWAYHUB_WEBHOOK_KEY": base64.b64encode(secrets.token_bytes(32)).decode()},
         timeout=60,
         check=False,
     )

@@ -20,7 +20,13 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from gatewayhub.api import operation_routes, payment_routes, provider_routes, refund_routes
+from gatewayhub.api import (
+    endpoint_routes,
+    operation_routes,
+    payment_routes,
+    provider_routes,
+    refund_routes,
+)
 from gatewayhub.api.auth import Authenticator, Principal
 from gatewayhub.api.context import Api, Handler
 from gatewayhub.api.docs import load_spec, render_html
@@ -34,6 +40,7 @@ from gatewayhub.shared.ratelimit import RateLimit, RateLimiter, rate_limiter
 
 log = logging.getLogger("gatewayhub.api")
 READ, WRITE, REFUND, ADMIN = "payments:read", "payments:write", "refunds:write", "admin"
+HOOKS = "webhooks:write"
 _NOBODY = Principal("", frozenset(), "anonymous")
 
 # (path, method, handler, scope needed; None: no authentication)
@@ -48,6 +55,25 @@ ROUTES: list[tuple[str, str, Handler, str | None]] = [
     ("/v1/refunds/{refund_id}", "GET", refund_routes.get_refund, READ),
     ("/v1/route-preview", "POST", provider_routes.preview_route, READ),
     ("/v1/providers", "GET", provider_routes.list_providers, ADMIN),
+    ("/v1/webhook-endpoints", "POST", endpoint_routes.create_endpoint, HOOKS),
+    ("/v1/webhook-endpoints", "GET", endpoint_routes.list_endpoints, READ),
+    ("/v1/webhook-endpoints/{endpoint_id}", "GET", endpoint_routes.get_endpoint, READ),
+    ("/v1/webhook-endpoints/{endpoint_id}", "DELETE", endpoint_routes.delete_endpoint, HOOKS),
+    (
+        "/v1/webhook-endpoints/{endpoint_id}/disable",
+        "POST",
+        endpoint_routes.disable_endpoint,
+        HOOKS,
+    ),
+    ("/v1/webhook-endpoints/{endpoint_id}/enable", "POST", endpoint_routes.enable_endpoint, HOOKS),
+    (
+        "/v1/webhook-endpoints/{endpoint_id}/deliveries",
+        "GET",
+        endpoint_routes.list_deliveries,
+        READ,
+    ),
+    ("/v1/webhook-deliveries/{delivery_id}/redeliver", "POST", endpoint_routes.redeliver, HOOKS),
+    ("/v1/events/{event_id}/redeliver", "POST", endpoint_routes.redeliver_event, HOOKS),
     ("/v1/webhooks/{provider}/{account}", "POST", receive_webhook, None),
     ("/healthz", "GET", operation_routes.healthz, None),
     ("/readyz", "GET", operation_routes.readyz, None),

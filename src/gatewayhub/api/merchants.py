@@ -21,8 +21,8 @@ from gatewayhub.storage.database import Database
 from gatewayhub.storage.schema import api_keys, merchants
 
 KEY_PREFIX = "ghk_"
-SCOPES = ("payments:read", "payments:write", "refunds:write", "admin")
-DEFAULT_SCOPES = ("payments:read", "payments:write", "refunds:write")
+SCOPES = ("payments:read", "payments:write", "refunds:write", "webhooks:write", "admin")
+DEFAULT_SCOPES = ("payments:read", "payments:write", "refunds:write", "webhooks:write")
 
 
 @dataclass(frozen=True, slots=True)

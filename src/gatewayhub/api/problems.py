@@ -28,6 +28,7 @@ PROBLEM_JSON = "application/problem+json"
 
 TITLES = {
     "validation_error": "The request is not valid",
+    "unsafe_url": "The gateway will not call this URL",
     "unauthorized": "Authentication is required",
     "forbidden": "The credentials do not allow this",
     "not_found": "Not found",
@@ -94,10 +95,12 @@ def json_response(
     return Response(content, status, dict(headers or {}), media_type)
 
 
-def validation(errors: list[dict[str, str]], status: int = 422) -> Problem:
-    """A `validation_error` listing every field that failed."""
+def validation(
+    errors: list[dict[str, str]], status: int = 422, code: str = "validation_error"
+) -> Problem:
+    """A `validation_error` (or a more specific code of one) listing every field that failed."""
     detail = "; ".join(f"{e['field'] or 'body'}: {e['message']}" for e in errors[:5])
-    return Problem(status, "validation_error", detail, errors=errors)
+    return Problem(status, code, detail, errors=errors)
 
 
 def retry_after(seconds: float) -> dict[str, str]:
@@ -108,7 +111,8 @@ def retry_after(seconds: float) -> dict[str, str]:
 def problem_of(exc: GatewayError) -> Problem:
     """The answer to one of gatewayhub's errors."""
     if isinstance(exc, InvalidRequest):
-        return validation(exc.details)
+        # Subclasses with a code of their own (`unsafe_url`) keep it; the rest are generic.
+        return validation(exc.details, code=exc.code if exc.code in TITLES else "validation_error")
     if isinstance(exc, NotFound):
         return Problem(404, "not_found", str(exc))
     if isinstance(exc, InvalidState):

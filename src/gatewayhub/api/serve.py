@@ -23,6 +23,7 @@ from gatewayhub.api.app import create_app
 from gatewayhub.config import default_config, load_config
 from gatewayhub.errors import ConfigError
 from gatewayhub.hub import Hub
+from gatewayhub.outbound.local_key import with_sealing_key
 from gatewayhub.settings import EnvSettings
 from gatewayhub.storage import migrate_database
 
@@ -92,6 +93,10 @@ def worker_app() -> Starlette:
     `GATEWAYHUB_CONFIG` and `GATEWAYHUB_DATABASE_URL`, which `serve_workers` sets."""
     env = EnvSettings()
     config = load_config(env.config) if env.config else default_config()
+    # The same key rule as the parent's: a local key file the parent made is reused.
+    config = with_sealing_key(
+        config, env.database_url or config.gateway.database_url, config_file=bool(env.config)
+    )
     return _app(Hub(config, database_url=env.database_url))
 
 

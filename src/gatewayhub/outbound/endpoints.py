@@ -116,6 +116,14 @@ class Endpoints:
             raise NotFound(f"no webhook endpoint {endpoint_id}")
         return EndpointView.of(row)
 
+    async def signing_secret(self, merchant_id: str, endpoint_id: str) -> str:
+        """The endpoint's `whsec_` secret, for repeating its registration's answer to the
+        same request (an Idempotency-Key replay over HTTP); never for listings."""
+        row = await self._store.endpoint(_merchant(merchant_id), endpoint_id)
+        if row is None:
+            raise NotFound(f"no webhook endpoint {endpoint_id}")
+        return self._box.open(row["secret"], endpoint_id)
+
     async def delete(self, merchant_id: str, endpoint_id: str) -> None:
         """Remove an endpoint and its delivery records; nothing more is sent to it."""
         if not await self._store.delete_endpoint(_merchant(merchant_id), endpoint_id):
