@@ -12,8 +12,9 @@ also skips `exec_driver_sql`'s execution context and result wrapping; PostgreSQL
 stay on the ordinary Core API.
 
 Bind values are converted here the way the column types would: JSON columns are encoded
-with `json.dumps`, and on SQLite UTC datetimes are written in SQLAlchemy's own storage format
-("YYYY-MM-DD HH:MM:SS.ffffff"), so rows written either way read back and compare alike.
+with `json.dumps` (unless given as `EncodedJSON`), and on SQLite UTC datetimes are written in
+SQLAlchemy's own storage format ("YYYY-MM-DD HH:MM:SS.ffffff"), so rows written either way
+read back and compare alike.
 """
 
 from __future__ import annotations
@@ -43,7 +44,16 @@ def _sqlite_time(value: datetime | None) -> str | None:
     return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-_json: Convert = _ENCODER.encode
+class EncodedJSON(str):
+    """A value already encoded as JSON (by a pydantic model's `model_dump_json`, which is
+    several times faster than dumping to Python objects and encoding those): a JSON column
+    stores it as it is."""
+
+    __slots__ = ()
+
+
+def _json(value: Any) -> str:
+    return value if type(value) is EncodedJSON else _ENCODER.encode(value)
 
 
 def _sqlite3(conn: Connection) -> sqlite3.Connection:
