@@ -16,6 +16,7 @@ from gatewayhub.payment import Payment
 from gatewayhub.storage import ClaimOutcome, Store, VersionConflict, open_database
 from gatewayhub.storage.database import Database
 from gatewayhub.storage.schema import metadata
+from gatewayhub.storage.statements import EncodedJSON
 from gatewayhub.storage.store import KeyCompletion, KeyRequest
 
 NOW = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
@@ -66,6 +67,15 @@ async def test_claim_outcomes(db: Database) -> None:
     await store.complete_key(KeyCompletion("m", "order-1", 200, {"id": "pay_1"}), later)
     replay = await store.create_payment(new_payment("pay_6"), key(), later)
     assert (replay.outcome, replay.response_body) == (ClaimOutcome.REPLAY, {"id": "pay_1"})
+
+
+async def test_a_pre_encoded_answer_reads_back_as_json(db: Database) -> None:
+    store = Store(db)
+    await store.create_payment(new_payment("pay_1"), key(), NOW)
+    answer = EncodedJSON('{"id":"pay_1","amount":1000,"metadata":{"order":"\u00e9"}}')
+    await store.complete_key(KeyCompletion("m", "order-1", 200, answer), NOW)
+    replay = await store.create_payment(new_payment("pay_2"), key(), NOW)
+    assert replay.response_body == {"id": "pay_1", "amount": 1000, "metadata": {"order": "é"}}
 
 
 async def test_concurrent_claims_have_one_winner(db: Database) -> None:

@@ -62,6 +62,7 @@ from gatewayhub.payment import Payment, Refund, attempt_decline
 from gatewayhub.provider import Provider, UnsupportedOperation, check_echo
 from gatewayhub.retry import Action, RetryPolicy, call_with_retries, decide
 from gatewayhub.routing import ProviderProfile, RouteDecision, Router, RouteRequest
+from gatewayhub.storage.statements import EncodedJSON
 from gatewayhub.storage.store import (
     CORE_ANSWER,
     ClaimOutcome,
@@ -829,7 +830,7 @@ class PaymentService:
         for _ in range(_SAVE_RETRIES):
             completion = None
             if key is not None and payment.status is not PaymentStatus.PENDING:
-                body = PaymentView.of(payment).model_dump(mode="json")
+                body = EncodedJSON(PaymentView.of(payment).model_dump_json())
                 completion = KeyCompletion(key.merchant_id, key.key, CORE_ANSWER, body)
             try:
                 await self.store.save(payment, completion)

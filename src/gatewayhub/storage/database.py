@@ -14,6 +14,7 @@ run the way it is fastest:
 
 from __future__ import annotations
 
+import sqlite3
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
@@ -106,19 +107,35 @@ class SQLiteDatabase(Database):
         return self._connection
 
     async def run(self, body: Callable[[Connection], T]) -> T:
-        """Run `body` inline in one IMMEDIATE transaction.
+        """Run `body` inline in one IMMEDIATE transaction, begun and ended on the driver.
 
         IMMEDIATE takes the write lock up front, so two processes sharing the file queue on
-        busy_timeout instead of deadlocking on a read-to-write upgrade. It is emitted here
-        rather than from an engine "begin" listener: any connection-level listener makes
-        SQLAlchemy dispatch events around every statement, a measurable cost per payment.
+        busy_timeout instead of deadlocking on a read-to-write upgrade. The sqlite3 connection
+        is in autocommit mode, so the transaction is SQLite's own: BEGIN IMMEDIATE here, then
+        COMMIT or ROLLBACK through the driver. SQLAlchemy's `Connection.begin()` is not used:
+        on a payment's hot path, where the statements go straight to the driver
+        (`statements.HotStatement`), its transaction object and dialect hooks cost more than
+        the COMMIT. Bodies that use the Core API make SQLAlchemy autobegin its own
+        (driver-less) transaction; it is ended with the driver's, so the connection is clean
+        for the next body. A body never awaits, so two coroutines never interleave inside one
+        SQLite transaction.
         """
         connection = self._conn()
-        with connection.begin():
-            # SQLAlchemy's pysqlite dialect begins nothing itself (the driver is in autocommit
-            # mode), so the transaction is opened on the driver connection it then commits.
-            connection.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
-            return body(connection)
+        driver: sqlite3.Connection = connection.connection.driver_connection  # type: ignore[assignment]
+        driver.execute("BEGIN IMMEDIATE")
+        try:
+            result = body(connection)
+            if connection.in_transaction():
+                connection.commit()  # the driver's commit(): COMMIT
+            else:
+                driver.commit()  # COMMIT, unless the body ended the transaction itself
+        except BaseException:
+            if connection.in_transaction():
+                connection.rollback()  # the driver's rollback(): ROLLBACK if one is open
+            else:
+                driver.rollback()
+            raise
+        return result
 
     async def migrate(self) -> None:
         """Apply migrations (the IMMEDIATE transaction serializes concurrent processes)."""

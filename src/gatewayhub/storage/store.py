@@ -373,7 +373,7 @@ def _claim(conn: Connection, req: KeyRequest, resource_id: str, now: datetime) -
             "updated_at": now,
         },
     )
-    if inserted.rowcount == 1:
+    if inserted == 1:
         return Claim(ClaimOutcome.NEW, resource_id)
     where = {"b_merchant": req.merchant_id, "b_key": req.key}
     row = conn.execute(_KEY_SELECT, where).one()._mapping
@@ -547,7 +547,7 @@ class Store:
         """Write the payment and its changes; raise `VersionConflict` if it moved meanwhile."""
 
         def body(conn: Connection) -> None:
-            result = _PAYMENT_UPDATE.execute(
+            updated = _PAYMENT_UPDATE.execute(
                 conn,
                 {
                     "b_id": payment.id,
@@ -556,7 +556,7 @@ class Store:
                     **_payment_values(payment),
                 },
             )
-            if result.rowcount != 1:
+            if updated != 1:
                 raise VersionConflict(payment.id)
             _flush(conn, payment)
             if complete is not None:
@@ -833,7 +833,7 @@ class Store:
         def body(conn: Connection) -> list[bool]:
             fresh = []
             for event_id, event_type, text in items:
-                result = _INBOX_ADD.execute(
+                inserted = _INBOX_ADD.execute(
                     conn,
                     {
                         "account": account,
@@ -845,7 +845,7 @@ class Store:
                         "received_at": now,
                     },
                 )
-                fresh.append(result.rowcount == 1)
+                fresh.append(inserted == 1)
             return fresh
 
         return await self.db.run(body)

@@ -44,6 +44,13 @@ def _load(body: bytes) -> wire.Event:
         raise WebhookVerificationError("malformed", f"not a Razorpay event: {exc}") from None
 
 
+def _created_at(body: bytes) -> int:
+    try:
+        return wire.EventTime.model_validate_json(body).created_at
+    except ValidationError as exc:
+        raise WebhookVerificationError("malformed", f"not a Razorpay event: {exc}") from None
+
+
 def verify(
     secrets: Sequence[str],
     headers: Mapping[str, str],
@@ -67,7 +74,7 @@ def verify(
         raise WebhookVerificationError("bad_signature", "X-Razorpay-Signature does not match")
     if max_age is None:
         return
-    created = datetime.fromtimestamp(_load(body).created_at, UTC)
+    created = datetime.fromtimestamp(_created_at(body), UTC)
     if created < now - max_age or created > now + _FUTURE_SKEW:
         raise WebhookVerificationError(
             "expired", f"event created at {created.isoformat()}, outside the accepted window"

@@ -180,6 +180,13 @@ class EventPayload(_Response):
     refund: Wrapped | None = None
 
 
+class EventTime(_Response):
+    """Only an event envelope's signed creation time: what the webhook age check reads,
+    without validating the whole event (the payload is validated when it is parsed)."""
+
+    created_at: int
+
+
 class Event(_Response):
     """A webhook event envelope."""
 
