@@ -26,6 +26,7 @@ from gatewayhub.api import (
     payment_routes,
     provider_routes,
     refund_routes,
+    simulation_routes,
 )
 from gatewayhub.api.auth import Authenticator, Principal
 from gatewayhub.api.context import Api, Handler
@@ -54,6 +55,7 @@ ROUTES: list[tuple[str, str, Handler, str | None]] = [
     ("/v1/payments/{payment_id}/refunds", "GET", refund_routes.list_payment_refunds, READ),
     ("/v1/refunds/{refund_id}", "GET", refund_routes.get_refund, READ),
     ("/v1/route-preview", "POST", provider_routes.preview_route, READ),
+    ("/v1/simulations", "POST", simulation_routes.run_simulation, READ),
     ("/v1/providers", "GET", provider_routes.list_providers, ADMIN),
     ("/v1/webhook-endpoints", "POST", endpoint_routes.create_endpoint, HOOKS),
     ("/v1/webhook-endpoints", "GET", endpoint_routes.list_endpoints, READ),

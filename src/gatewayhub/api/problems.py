@@ -45,6 +45,7 @@ TITLES = {
     "webhook_rejected": "The webhook could not be verified",
     "unavailable": "A dependency does not answer",
     "service_unavailable": "The service is overloaded",
+    "not_implemented": "This gateway is installed without the feature",
     "internal_error": "Internal error",
 }
 
