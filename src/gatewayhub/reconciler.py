@@ -1,0 +1,115 @@
+"""The background job that settles unknown outcomes, on a bounded schedule, with an alert.
+
+A payment with an attempt whose outcome is unknown (a timeout, a lost answer, a crash between
+the provider call and the record) is looked up at its provider with the attempt's own key
+(`PaymentService.sync`); the provider's webhook may settle it first. Each pass takes the
+payments that are overdue, skipping those still backing off: after every lookup that left a
+payment unresolved its next one waits twice as long, up to `backoff_max`. A payment whose
+oldest open attempt is older than `alert_after` is logged at ERROR with its id on every
+lookup that fails to settle it, and counted in `unresolved_past_bound` (the gauge
+`reconciler_unresolved`): money whose fate nobody knows needs a person.
+
+The schedule lives in memory: a restarted process looks every overdue payment up once more,
+which is harmless (a lookup changes nothing that is already settled).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from gatewayhub.clock import Clock
+from gatewayhub.errors import ProviderError
+from gatewayhub.service import PaymentService
+
+log = logging.getLogger("gatewayhub.reconciler")
+# How many overdue payments one pass reads to find the due ones among those backing off.
+_SCAN = 2000
+_NEVER = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(slots=True)
+class _Backoff:
+    tries: int
+    next_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ReconcilePass:
+    """What one pass did."""
+
+    looked_up: int
+    resolved: int
+    backing_off: int
+    unresolved_past_bound: int
+
+
+class Reconciler:
+    """Settles overdue payments with bounded back-off and alerts on the ones that stay open."""
+
+    def __init__(
+        self,
+        service: PaymentService,
+        clock: Clock,
+        *,
+        after: timedelta = timedelta(seconds=30),
+        waiting_after: timedelta = timedelta(minutes=10),
+        backoff_initial: timedelta = timedelta(seconds=10),
+        backoff_max: timedelta = timedelta(minutes=5),
+        alert_after: timedelta = timedelta(minutes=15),
+        batch: int = 100,
+    ) -> None:
+        self.service = service
+        self.clock = clock
+        self.after = after
+        self.waiting_after = waiting_after
+        self.backoff_initial = backoff_initial
+        self.backoff_max = backoff_max
+        self.alert_after = alert_after
+        self.batch = batch
+        self.unresolved_past_bound = 0
+        self._backoff: dict[str, _Backoff] = {}
+
+    def next_lookup(self, payment_id: str) -> datetime | None:
+        """When `payment_id` is looked up next, if it is backing off."""
+        entry = self._backoff.get(payment_id)
+        return entry.next_at if entry else None
+
+    async def run_once(self) -> ReconcilePass:
+        """One pass: look up the due overdue payments, then refresh the alert gauge."""
+        now = self.clock.now()
+        store = self.service.store
+        overdue = await store.unresolved(now - self.after, now - self.waiting_after, _SCAN)
+        # Payments no longer overdue were settled (by a lookup or a webhook): forget them.
+        for gone in self._backoff.keys() - set(overdue):
+            del self._backoff[gone]
+        due = [p for p in overdue if p not in self._backoff or self._backoff[p].next_at <= now]
+        due = due[: self.batch]
+        stuck = set(await store.unresolved(now - self.alert_after, _NEVER, _SCAN))
+        resolved = 0
+        for payment_id in due:
+            try:
+                payment = await self.service.sync(None, payment_id)
+                settled = not payment.open_attempts()
+            except ProviderError as exc:
+                log.warning("reconciling %s failed: %s", payment_id, exc)
+                settled = False
+            if settled:
+                resolved += 1
+                self._backoff.pop(payment_id, None)
+                stuck.discard(payment_id)
+                continue
+            tries = self._backoff[payment_id].tries + 1 if payment_id in self._backoff else 1
+            wait = min(self.backoff_initial * 2 ** (tries - 1), self.backoff_max)
+            self._backoff[payment_id] = _Backoff(tries, self.clock.now() + wait)
+            if payment_id in stuck:
+                log.error(
+                    "payment %s: outcome still unknown after more than %ds "
+                    "(%d lookups); needs attention",
+                    payment_id,
+                    self.alert_after.total_seconds(),
+                    tries,
+                )
+        self.unresolved_past_bound = len(stuck)
+        return ReconcilePass(len(due), resolved, len(overdue) - len(due), len(stuck))
