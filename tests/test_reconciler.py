@@ -6,7 +6,7 @@ import logging
 
 import pytest
 
-from gatewayhub.errors import OutcomeUnknown
+from gatewayhub.errors import OperationPending, OutcomeUnknown
 from gatewayhub.hub import Hub
 from gatewayhub.models import PaymentStatus
 from gatewayhub.testing import FixedClock, charge_then
@@ -91,4 +91,46 @@ async def test_a_settled_payment_leaves_the_schedule_and_the_gauge(
     assert payment.status is PaymentStatus.CAPTURED
     assert fake(hub, "a").charges == 1
     assert fake(hub, "b").calls == []
+    await assert_books_balance(hub)
+
+
+async def test_a_refund_that_never_reached_the_provider_is_settled_by_a_same_key_replay(
+    make_hub: MakeHub, clock: FixedClock
+) -> None:
+    # Regression (chaos run): the gateway process died between journaling a refund and
+    # sending it. A lookup of the charge shows no refund, which settled nothing, so the
+    # refund stayed open - and the payment unresolved - forever.
+    hub = await make_hub(retry={"tries_per_attempt": 1, "retrieve_tries": 1}, gateway=GATEWAY)
+    a = fake(hub, "a")
+    payment = await hub.authorize(**EUR_10)
+    a.script("refund", OutcomeUnknown("the connection dropped before the request went out"))
+    with pytest.raises(OperationPending):
+        await hub.refund(payment.id, 400)
+    clock.advance(31)
+    done = await hub.reconciler.run_once()
+    assert (done.looked_up, done.resolved) == (1, 1)
+    settled = await hub.get(payment.id)
+    assert (settled.status, settled.refunded) == (PaymentStatus.PARTIALLY_REFUNDED, 400)
+    refund_keys = [c[1].key for c in a.calls if c[0] == "refund"]
+    assert len(refund_keys) == 2
+    assert len(set(refund_keys)) == 1, "the replay used the refund's own key"
+    await assert_books_balance(hub)
+
+
+async def test_a_refund_the_provider_made_is_not_made_again_by_the_replay(
+    make_hub: MakeHub, clock: FixedClock
+) -> None:
+    hub = await make_hub(retry={"tries_per_attempt": 1, "retrieve_tries": 1}, gateway=GATEWAY)
+    a = fake(hub, "a")
+    payment = await hub.authorize(**EUR_10)
+    a.script("refund", charge_then(OutcomeUnknown("timeout after the refund was made")))
+    a.script("retrieve", OutcomeUnknown("the lookup failed too"))
+    with pytest.raises(OperationPending):
+        await hub.refund(payment.id, 400)
+    clock.advance(31)
+    await hub.reconciler.run_once()
+    settled = await hub.get(payment.id)
+    assert settled.refunded == 400
+    (charge,) = a.by_key.values()
+    assert charge.refunded == 400, "the provider refunded once"
     await assert_books_balance(hub)
