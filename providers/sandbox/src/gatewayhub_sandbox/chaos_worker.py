@@ -30,13 +30,13 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from gatewayhub.config import HubConfig, parse_config
-from gatewayhub.errors import GatewayError, RequestInProgress
+from gatewayhub.errors import GatewayError, NoEligibleProvider, RequestInProgress
 from gatewayhub.hub import Hub
 from gatewayhub.models import PaymentStatus
 from gatewayhub.provider import WebhookVerificationError
 
 log = logging.getLogger("gatewayhub.chaos")
-_IN_PROGRESS_WAITS = 40
+_IN_PROGRESS_WAITS = 80
 T = TypeVar("T")
 
 
@@ -52,6 +52,8 @@ def hub_config(spec: dict[str, Any]) -> HubConfig:
                 "reconcile_alert_after_seconds": spec.get("alert_after", 60),
             },
             "routing": {"strategies": ["volume_split", "priority"]},
+            # Breakers open on outages and fault bursts, and close again within the run.
+            "health": {"consecutive_failures": 8, "open_seconds": 2},
             "retry": {
                 "tries_per_attempt": 3,
                 "backoff_initial": 0.05,
@@ -93,11 +95,12 @@ def webhook_app(hub: Hub) -> Starlette:
 
 
 async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
-    """A call whose key a killed predecessor may still hold: wait out its lease."""
+    """A call whose key a killed predecessor may still hold (wait out its lease), or made
+    while every provider's breaker is open (wait for one to close), as a merchant retries."""
     for _ in range(_IN_PROGRESS_WAITS):
         try:
             return await call()
-        except RequestInProgress:
+        except (RequestInProgress, NoEligibleProvider):
             await asyncio.sleep(0.25)
     return await call()
 
