@@ -79,6 +79,7 @@ class ChaosSettings:
     seed: int = 1
     plan: FaultPlan = DEFAULT_PLAN
     outage_seconds: float = 2.0
+    outage_every: float = 25.0
     settle_bound: float = 60.0
 
 
@@ -141,7 +142,15 @@ def _plans(settings: ChaosSettings, rng: random.Random) -> list[FaultPlan]:
         settings.plan.model_copy(
             update={
                 "seed": settings.seed * 1000 + k,
-                "outages": (Outage(start=rng.uniform(1.0, 8.0), duration=settings.outage_seconds),),
+                # An outage about every `outage_every` seconds, the first soon after the
+                # gateway has started, for as long as any run lasts.
+                "outages": tuple(
+                    Outage(
+                        start=5.0 + n * settings.outage_every + rng.uniform(0, 10),
+                        duration=settings.outage_seconds,
+                    )
+                    for n in range(400)
+                ),
             }
         )
         for k in range(settings.sandboxes)

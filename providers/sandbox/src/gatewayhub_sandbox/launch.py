@@ -101,16 +101,23 @@ def spawn(
     ]
     if webhook_url:
         command += ["--webhook-url", webhook_url]
-    log_target: Any = subprocess.DEVNULL
+    log_path = None
     if workdir is not None:
         if faults is not None:
             plan_file = workdir / f"{name}.faults.json"
             plan_file.write_text(faults.model_dump_json())
             command += ["--faults", str(plan_file)]
-        log_target = (workdir / f"{name}.log").open("wb")
+        log_path = workdir / f"{name}.log"
     elif faults is not None:
         raise ValueError("a fault plan needs a workdir to be written to")
-    process = subprocess.Popen(command, stdout=log_target, stderr=subprocess.STDOUT)  # noqa: S603 - our own interpreter and module
+    with contextlib.ExitStack() as files:
+        # The child keeps its own descriptor of the log; ours closes once it has started.
+        log_target: Any = (
+            files.enter_context(log_path.open("wb")) if log_path else subprocess.DEVNULL
+        )
+        process = subprocess.Popen(  # noqa: S603 - our own interpreter and module
+            command, stdout=log_target, stderr=subprocess.STDOUT
+        )
     deadline = time.monotonic() + ready_within
     while True:
         try:
