@@ -830,6 +830,16 @@ class Store:
 
         return await self.db.run(body)
 
+    async def inbox_pending(self) -> int:
+        """How many inbox items wait to be applied (a backlog gauge)."""
+        return int(
+            await self.db.run(
+                lambda conn: conn.execute(
+                    sa.select(sa.func.count()).where(webhook_inbox.c.status == "pending")
+                ).scalar_one()
+            )
+        )
+
     async def inbox_finish(
         self, item_id: int, status: str, now: datetime, error: str | None = None
     ) -> None:

@@ -96,6 +96,8 @@ class ChaosResult:
     drive_seconds: float = 0.0
     settle_seconds: float = 0.0
     unresolved_after_drive: int = 0
+    backlog_seconds: float = 0.0
+    backlog: int = 0
     provider_charges: int = 0
     captures: int = 0
     refunds: int = 0
@@ -111,9 +113,11 @@ class ChaosResult:
         lines = [
             f"{s.payments:,} payments, {s.sandboxes} sandbox servers, seed {s.seed}, "
             f"{self.kills} SIGKILLs of the gateway process ({self.restarts} restarts); "
-            f"driving took {self.drive_seconds:.1f} s, settling {self.settle_seconds:.1f} s "
-            f"({self.unresolved_after_drive} payments had an unknown outcome when driving "
-            f"ended; bound {s.settle_bound:.0f} s).",
+            f"driving took {self.drive_seconds:.1f} s. When it ended "
+            f"{self.unresolved_after_drive} payments had an unknown outcome; the reconciler "
+            f"settled them in {self.settle_seconds:.1f} s (bound {s.settle_bound:.0f} s). "
+            f"{self.backlog:,} webhooks waited in the inbox when driving ended; applying "
+            f"those still there after settling took {self.backlog_seconds:.1f} s.",
             "",
             f"Provider side: {self.provider_charges:,} charges, {self.captures:,} captures, "
             f"{self.refunds:,} refunds. Outcomes: "
@@ -205,18 +209,28 @@ async def _drive(
 
 
 async def _settle(hub: Hub, bound: float) -> tuple[float, int]:
-    """Apply late webhooks and reconcile until no outcome is unknown (or `bound` passes);
-    returns the seconds it took and how many payments were unresolved at the start."""
+    """Reconcile until no outcome is unknown (or `bound` passes), applying webhooks a batch
+    at a time on the way; returns the seconds it took and how many payments were unresolved
+    at the start."""
     started = time.monotonic()
     first = await hub.store.unresolved(hub.clock.now(), _NEVER, 1_000_000)
     while time.monotonic() - started < bound:
-        while await hub.process_webhooks():
-            pass
-        await hub.reconciler.run_once()
         if not await hub.store.unresolved(hub.clock.now(), _NEVER, 1):
             break
+        await hub.process_webhooks()
+        await hub.reconciler.run_once()
         await asyncio.sleep(0.5)
     return time.monotonic() - started, len(first)
+
+
+async def _apply_backlog(hub: Hub) -> float:
+    """Apply every webhook left in the inbox (late, duplicated, delayed ones); the seconds."""
+    started = time.monotonic()
+    # Webhooks still on their way (delayed, held, retried by the sandboxes) land first.
+    await asyncio.sleep(3.5)
+    while await hub.process_webhooks():
+        pass
+    return time.monotonic() - started
 
 
 async def run_chaos(settings: ChaosSettings) -> ChaosResult:
@@ -274,13 +288,11 @@ async def _settle_and_check(
         )
         serving = asyncio.create_task(server.serve())
         try:
+            result.backlog = await hub.store.inbox_pending()
             result.settle_seconds, result.unresolved_after_drive = await _settle(
                 hub, settings.settle_bound
             )
-            # Webhooks still on their way (delayed, held, retried) land, then are applied.
-            await asyncio.sleep(3.5)
-            while await hub.process_webhooks():
-                pass
+            result.backlog_seconds = await _apply_backlog(hub)
             charges = []
             async with httpx.AsyncClient(timeout=30) as http:
                 for sandbox in sandboxes:
