@@ -134,3 +134,20 @@ async def test_a_refund_the_provider_made_is_not_made_again_by_the_replay(
     (charge,) = a.by_key.values()
     assert charge.refunded == 400, "the provider refunded once"
     await assert_books_balance(hub)
+
+
+async def test_one_pass_looks_up_every_due_payment(make_hub: MakeHub, clock: FixedClock) -> None:
+    hub = await make_hub(retry={"tries_per_attempt": 1, "retrieve_tries": 1}, gateway=GATEWAY)
+    a = fake(hub, "a")
+    ids = []
+    for _ in range(3):
+        a.script("authorize", charge_then(OutcomeUnknown("timeout")))
+        a.script("retrieve", OutcomeUnknown("lookup timed out"))
+        ids.append((await hub.authorize(**EUR_10)).id)
+    clock.advance(31)
+    done = await hub.reconciler.run_once()
+    assert (done.looked_up, done.resolved) == (3, 3)
+    for payment_id in ids:
+        assert (await hub.get(payment_id)).status is PaymentStatus.CAPTURED
+    assert a.charges == 3
+    await assert_books_balance(hub)

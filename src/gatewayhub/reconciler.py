@@ -15,6 +15,7 @@ which is harmless (a lookup changes nothing that is already settled).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -59,6 +60,7 @@ class Reconciler:
         backoff_max: timedelta = timedelta(minutes=5),
         alert_after: timedelta = timedelta(minutes=15),
         batch: int = 100,
+        concurrency: int = 8,
     ) -> None:
         self.service = service
         self.clock = clock
@@ -68,6 +70,9 @@ class Reconciler:
         self.backoff_max = backoff_max
         self.alert_after = alert_after
         self.batch = batch
+        # Lookups of different payments run side by side: one slow provider (timeouts, a
+        # lookup retried) must not hold up every other payment's settlement.
+        self._slots = asyncio.Semaphore(concurrency)
         self.unresolved_past_bound = 0
         self._backoff: dict[str, _Backoff] = {}
 
@@ -87,29 +92,32 @@ class Reconciler:
         due = [p for p in overdue if p not in self._backoff or self._backoff[p].next_at <= now]
         due = due[: self.batch]
         stuck = set(await store.unresolved(now - self.alert_after, _NEVER, _SCAN))
-        resolved = 0
-        for payment_id in due:
+        settled = await asyncio.gather(*(self._settle(p, p in stuck) for p in due))
+        stuck -= {p for p, done in zip(due, settled, strict=True) if done}
+        self.unresolved_past_bound = len(stuck)
+        return ReconcilePass(len(due), sum(settled), len(overdue) - len(due), len(stuck))
+
+    async def _settle(self, payment_id: str, stuck: bool) -> bool:
+        """Look one payment up; True when nothing of it is left open."""
+        async with self._slots:
             try:
                 payment = await self.service.sync(None, payment_id)
                 settled = not payment.open_attempts()
             except ProviderError as exc:
                 log.warning("reconciling %s failed: %s", payment_id, exc)
                 settled = False
-            if settled:
-                resolved += 1
-                self._backoff.pop(payment_id, None)
-                stuck.discard(payment_id)
-                continue
-            tries = self._backoff[payment_id].tries + 1 if payment_id in self._backoff else 1
-            wait = min(self.backoff_initial * 2 ** (tries - 1), self.backoff_max)
-            self._backoff[payment_id] = _Backoff(tries, self.clock.now() + wait)
-            if payment_id in stuck:
-                log.error(
-                    "payment %s: outcome still unknown after more than %ds "
-                    "(%d lookups); needs attention",
-                    payment_id,
-                    self.alert_after.total_seconds(),
-                    tries,
-                )
-        self.unresolved_past_bound = len(stuck)
-        return ReconcilePass(len(due), resolved, len(overdue) - len(due), len(stuck))
+        if settled:
+            self._backoff.pop(payment_id, None)
+            return True
+        tries = self._backoff[payment_id].tries + 1 if payment_id in self._backoff else 1
+        wait = min(self.backoff_initial * 2 ** (tries - 1), self.backoff_max)
+        self._backoff[payment_id] = _Backoff(tries, self.clock.now() + wait)
+        if stuck:
+            log.error(
+                "payment %s: outcome still unknown after more than %ds (%d lookups); "
+                "needs attention",
+                payment_id,
+                self.alert_after.total_seconds(),
+                tries,
+            )
+        return False
