@@ -60,7 +60,7 @@ class Reconciler:
         backoff_max: timedelta = timedelta(minutes=5),
         alert_after: timedelta = timedelta(minutes=15),
         batch: int = 100,
-        concurrency: int = 8,
+        concurrency: int = 4,
     ) -> None:
         self.service = service
         self.clock = clock

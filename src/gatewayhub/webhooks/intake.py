@@ -98,7 +98,7 @@ class WebhookIntake:
         store: Store,
         clock: Clock,
         lease: timedelta = timedelta(seconds=30),
-        concurrency: int = 8,
+        concurrency: int = 4,
     ) -> None:
         self.service = service
         self.store = store

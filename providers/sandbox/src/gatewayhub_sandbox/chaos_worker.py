@@ -156,6 +156,11 @@ async def drive(hub: Hub, seed: int, index: int) -> str:
             payment = await hub.get(payment.id)
     except GatewayError as exc:
         return f"error:{exc.code}"
+    except Exception as exc:
+        # What a merchant's call meets when the database cannot keep up (a pool timeout):
+        # the call fails, whatever it left open is the reconciler's, and the run goes on.
+        log.exception("payment %s: the call failed", index)
+        return f"error:{type(exc).__name__}"
     return payment.status.value
 
 
