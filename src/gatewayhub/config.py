@@ -67,6 +67,10 @@ class GatewayConfig(_Strict):
     merchant: str = Field(default="default", min_length=1, max_length=64)
     idempotency_lease_seconds: float = Field(default=60.0, gt=0)
     reconcile_after_seconds: float = Field(default=30.0, gt=0)
+    # The reconciler backs off per payment (doubling from its interval) up to this, and
+    # alerts (ERROR log, `reconciler_unresolved`) on an outcome unknown for longer than that.
+    reconcile_backoff_max_seconds: float = Field(default=300.0, gt=0)
+    reconcile_alert_after_seconds: float = Field(default=900.0, gt=0)
     # Work claimed by one instance is taken up by another once its lease runs out.
     reconcile_lease_seconds: float = Field(default=60.0, gt=0)
     inbox_lease_seconds: float = Field(default=30.0, gt=0)

@@ -44,6 +44,7 @@ from gatewayhub.outbound import Dispatcher, Endpoints, SecretBox, system_resolve
 from gatewayhub.outbound.ssrf import Resolver
 from gatewayhub.outbound.store import OutboundStore
 from gatewayhub.provider import ProviderHTTP
+from gatewayhub.reconciler import Reconciler
 from gatewayhub.redaction import install_log_redaction
 from gatewayhub.registry import provider_type
 from gatewayhub.routing import (
@@ -121,6 +122,7 @@ class Hub:
         self.redis: RedisLink | None = None
         self._shared_health: SharedHealth | None = None
         """The Redis link when `[gateway] redis_url` is set (for shared rate limiters)."""
+        self._reconciler: Reconciler | None = None
         self.accounts: dict[str, ProviderAccount] = {}
         # Adapters and settings are validated now, so a bad configuration fails at once,
         # before any database is created or any provider is called.
@@ -208,6 +210,15 @@ class Hub:
             self._service, self.store, self.clock, timedelta(seconds=gateway.inbox_lease_seconds)
         )
         self._start_outbound(self._db)
+        self._reconciler = Reconciler(
+            self._service,
+            self.clock,
+            after=timedelta(seconds=gateway.reconcile_after_seconds),
+            backoff_initial=timedelta(seconds=self._reconcile_interval()),
+            backoff_max=timedelta(seconds=gateway.reconcile_backoff_max_seconds),
+            alert_after=timedelta(seconds=gateway.reconcile_alert_after_seconds),
+            lease=timedelta(seconds=gateway.reconcile_lease_seconds),
+        )
         self._inflight.open()
         if self._background:
             self._tasks.append(asyncio.create_task(self._work_inbox(), name="gatewayhub-inbox"))
@@ -318,6 +329,19 @@ class Hub:
                 "the hub is not started: use 'async with Hub() as hub' or 'await hub.start()'"
             )
         return self._service
+
+    @property
+    def reconciler(self) -> Reconciler:
+        """The background reconciler (after `start`)."""
+        if self._reconciler is None:
+            raise RuntimeError("the hub is not started")
+        return self._reconciler
+
+    @property
+    def reconciler_unresolved(self) -> int:
+        """Payments whose outcome has stayed unknown past `reconcile_alert_after_seconds`,
+        as of the reconciler's last pass (a gauge for /metrics; 0 before the first pass)."""
+        return self._reconciler.unresolved_past_bound if self._reconciler else 0
 
     @property
     def intake(self) -> WebhookIntake:
@@ -533,11 +557,14 @@ class Hub:
             except Exception:
                 log.exception("inbox worker failed; retrying")
 
+    def _reconcile_interval(self) -> float:
+        return max(1.0, self.config.gateway.reconcile_after_seconds / 3)
+
     async def _work_reconciler(self) -> None:
-        interval = max(1.0, self.config.gateway.reconcile_after_seconds / 3)
+        interval = self._reconcile_interval()
         while True:
             await asyncio.sleep(interval)
             try:
-                await self.reconcile()
+                await self.reconciler.run_once()
             except Exception:
                 log.exception("reconciler failed; retrying")

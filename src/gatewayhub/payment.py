@@ -802,6 +802,12 @@ class Payment:
         if event.kind == EventKind.FAILED and self.status in lifecycle.CAPTURABLE:
             self._fail_modification(event, now)
             return
+        if (
+            event.kind is EventKind.AUTHORIZED
+            and self.status is S.CANCELED
+            and event.provider_reference == self.provider_reference
+        ):
+            return  # the voided charge's own authorization, delivered late: stale
         if event.kind in (EventKind.AUTHORIZED, EventKind.CAPTURED) and self.status in (
             S.FAILED,
             S.CANCELED,

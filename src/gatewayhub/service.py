@@ -31,7 +31,9 @@ from gatewayhub.errors import (
     InvalidState,
     NoEligibleProvider,
     NotFound,
+    NotSent,
     OperationPending,
+    OutcomeUnknown,
     ProviderError,
     RequestInProgress,
 )
@@ -194,7 +196,7 @@ class PaymentService:
         if claim.outcome is ClaimOutcome.RESUME:
             resumed = await self.get(merchant_id, str(claim.resource_id))
             resumed.note("payment.resumed", now, reason="the first request's lease expired")
-            return await self._authorize_flow(resumed, request, None, key)
+            return await self._authorize_flow(resumed, request, None, key, resumed=True)
         return await self._answer_claim(merchant_id, claim.outcome, claim.resource_id)
 
     async def _authorize_flow(
@@ -203,6 +205,8 @@ class PaymentService:
         request: AuthorizeRequest,
         decision: RouteDecision | None,
         key: KeyRequest | None,
+        *,
+        resumed: bool = False,
     ) -> Payment:
         run = _Run(deadline=self.clock.monotonic() + self.policy.deadline, key=key)
         # Open attempts come first: the one journaled with a new payment, or, on a resumed
@@ -212,8 +216,10 @@ class PaymentService:
             account = self.accounts.get(open_attempt.provider)
             if account is None:
                 continue
+            # On a resumed payment the open attempt may have reached the provider before
+            # its process died: a "not sent" now proves nothing about that first send.
             payment, next_ = await self._authorize_attempt(
-                payment, open_attempt.id, account, request, run
+                payment, open_attempt.id, account, request, run, maybe_sent=resumed
             )
             while next_ is _Next.RETRY:
                 payment, next_ = await self._new_attempt(payment, account, request, run)
@@ -263,12 +269,18 @@ class PaymentService:
         account: ProviderAccount,
         request: AuthorizeRequest,
         run: _Run,
+        *,
+        maybe_sent: bool = False,
     ) -> tuple[Payment, _Next]:
         """Send one authorize attempt (with its same-key retries) and apply what came back."""
         attempt = payment.attempt(attempt_id)
         call = self._authorize_call(payment, attempt_id, request)
         outcome, tries = await self._call(
-            account, call.money, lambda: account.adapter.authorize(call), run.deadline
+            account,
+            call.money,
+            lambda: account.adapter.authorize(call),
+            run.deadline,
+            maybe_sent=maybe_sent,
         )
         result: PaymentResult
         if isinstance(outcome, ProviderError):
@@ -678,16 +690,51 @@ class PaymentService:
             if account is None:
                 continue
             result = await self._look_up(payment, attempt.id, account)
-            if result is None:
-                continue
-            resumable = (
-                result.status is ProviderStatus.NOT_FOUND
-                and attempt.operation is Operation.AUTHORIZE
-                and await self.store.awaits_resume(payment.merchant_id, payment.id)
-            )
-            step = self._sync_step(payment, attempt.id, result, resumable)
-            payment = await self._commit(payment, step)
+            if result is not None:
+                resumable = (
+                    result.status is ProviderStatus.NOT_FOUND
+                    and attempt.operation is Operation.AUTHORIZE
+                    and await self.store.awaits_resume(payment.merchant_id, payment.id)
+                )
+                step = self._sync_step(payment, attempt.id, result, resumable)
+                payment = await self._commit(payment, step)
+            if attempt.refund_id and payment.attempt(attempt.id).open:
+                payment = await self._replay_refund(payment, attempt.id, account)
         return payment
+
+    async def _replay_refund(
+        self, payment: Payment, attempt_id: str, account: ProviderAccount
+    ) -> Payment:
+        """Send an open refund again with its own key. A lookup of the charge settles a refund
+        only when the provider's refunded total shows it; one that never reached the provider
+        (the process died after journaling it, the connection dropped before it) would stay
+        open forever. The provider's idempotency answers the replay with the refund it made,
+        or makes the one the merchant asked for now - never a second one."""
+        attempt = payment.attempt(attempt_id)
+        refund = payment.refund_by_id(str(attempt.refund_id))
+        if refund is None or payment.provider_reference is None:
+            return payment
+        call = RefundCall(
+            payment.id,
+            refund.id,
+            attempt.key,
+            payment.provider_reference,
+            Money(attempt.amount, payment.currency),
+            refund.reason,
+        )
+        try:
+            result = await account.adapter.refund(call)
+        except ProviderError as exc:
+            log.info("%s: replaying refund %s: %s", account.name, refund.id, exc)
+            return payment  # still unknown: the reconciler comes back
+        now = self.clock.now()
+
+        def record(p: Payment) -> None:
+            settled = p.refund_by_id(refund.id)
+            if settled is not None:
+                p.record_refund(settled, p.attempt(attempt_id), result, now)
+
+        return await self._commit(payment, record)
 
     def _sync_step(
         self, payment: Payment, attempt_id: str, result: PaymentResult, resumable: bool
@@ -751,19 +798,36 @@ class PaymentService:
         sent: Money | None,
         send: Callable[[], Awaitable[R]],
         deadline: float,
+        *,
+        maybe_sent: bool = False,
     ) -> tuple[R | ProviderError, int]:
         """One attempt with its same-key retries: the answer or the error (returned, not
-        raised), and how many tries it took."""
+        raised), and how many tries it took.
+
+        A "not sent" from the last try is only the attempt's outcome when no earlier send of
+        it may have landed: after a try whose outcome was unknown (or when `maybe_sent`: the
+        attempt was sent before, by a process that died), a 429 or 503 that refuses the
+        replay says nothing about the first request, so the error is `OutcomeUnknown`."""
         started = self.clock.monotonic()
         tries = [0]
+        unsure = [maybe_sent]
 
         def on_try(number: int) -> None:
             tries[0] = number
             self.health.begin_call(account.name)
 
+        async def tracked() -> R:
+            try:
+                return await send()
+            except NotSent:
+                raise
+            except ProviderError:
+                unsure[0] = True
+                raise
+
         try:
             result = await call_with_retries(
-                send,
+                tracked,
                 policy=self.policy,
                 clock=self.clock,
                 deadline=deadline,
@@ -775,6 +839,13 @@ class PaymentService:
         except ProviderError as exc:
             self.health.record_call(account.name, False, self.clock.monotonic() - started)
             log.info("%s: %s", account.name, exc)
+            if isinstance(exc, NotSent) and unsure[0]:
+                unknown = OutcomeUnknown(
+                    f"{exc}, after a send whose outcome is unknown",
+                    decline_code=DeclineCode.OUTCOME_UNKNOWN,
+                )
+                unknown.__cause__ = exc
+                return unknown, tries[0]
             return exc, tries[0]
         self.health.record_call(account.name, True, self.clock.monotonic() - started)
         return result, tries[0]

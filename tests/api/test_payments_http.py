@@ -242,6 +242,7 @@ async def test_metrics_count_requests_attempts_and_circuits(api: tuple[Hub, Clie
         in text
     )
     assert 'gatewayhub_circuit_state{provider="sandbox_us"} 0.0' in text
+    assert "gatewayhub_reconciler_unresolved 0.0" in text
     assert (
         'gatewayhub_http_request_duration_seconds_count{method="POST",route="/v1/payments",status="402"} 1.0'
         in text

@@ -52,6 +52,12 @@ class _HealthCollector(Collector):
                 approval.add_metric([account], snap["approval_rate"])
         yield circuit
         yield approval
+        yield GaugeMetricFamily(
+            "gatewayhub_reconciler_unresolved",
+            "Payments whose outcome stayed unknown past reconcile_alert_after_seconds "
+            "(as of the reconciler's last pass): each needs a person",
+            value=self.hub.reconciler_unresolved,
+        )
 
 
 class Metrics:

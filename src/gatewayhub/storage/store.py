@@ -515,6 +515,21 @@ left it, not yet an HTTP answer (the HTTP layer renders it as the route does: 20
 503 problem, a refund view...), so a replay never shows a status nobody sent."""
 
 
+def _overdue(older_than: datetime, waiting_older_than: datetime) -> sa.ColumnElement[bool]:
+    """A payment with an attempt open since before `older_than`, or waiting for the
+    customer (requires_action) since before `waiting_older_than`."""
+    return sa.exists().where(
+        (attempts.c.payment_id == payments.c.id)
+        & (
+            (attempts.c.status.in_(_OPEN_ATTEMPTS) & (attempts.c.started_at < older_than))
+            | (
+                (attempts.c.status == AttemptStatus.REQUIRES_ACTION.value)
+                & (attempts.c.started_at < waiting_older_than)
+            )
+        )
+    )
+
+
 class Store:
     """Transactions over a `Database`."""
 
@@ -707,6 +722,20 @@ class Store:
 
         return await self.db.run(body)
 
+    async def unresolved(
+        self, older_than: datetime, waiting_older_than: datetime, limit: int = 100
+    ) -> list[str]:
+        """Payments with an attempt open since before `older_than`, or waiting for the
+        customer since before `waiting_older_than`, leased or not (a read: for alerts and
+        checks; the reconciler claims with `claim_unresolved`)."""
+        query = (
+            sa.select(payments.c.id)
+            .where(_overdue(older_than, waiting_older_than))
+            .order_by(payments.c.created_at, payments.c.id)
+            .limit(limit)
+        )
+        return [str(i) for i in await self.db.run(lambda conn: conn.execute(query).scalars().all())]
+
     async def claim_unresolved(
         self,
         now: datetime,
@@ -715,32 +744,29 @@ class Store:
         lease: timedelta,
         limit: int = 100,
     ) -> list[str]:
-        """Lease payments for reconciliation: those with an attempt open since before
-        `older_than`, or waiting for the customer since before `waiting_older_than`, which
-        no other instance holds. The lease is kept until it runs out, so a payment that is
-        still unresolved after its lookup is looked at again one lease later, by anyone."""
+        """Lease the `unresolved` payments no other instance holds. The lease is kept until
+        it runs out (or `reconcile_later` moves it), so a payment still unresolved after its
+        lookup is looked at again one lease later, by any instance."""
 
         def body(conn: Connection) -> list[str]:
-            due = sa.exists().where(
-                (attempts.c.payment_id == payments.c.id)
-                & (
-                    (attempts.c.status.in_(_OPEN_ATTEMPTS) & (attempts.c.started_at < older_than))
-                    | (
-                        (attempts.c.status == AttemptStatus.REQUIRES_ACTION.value)
-                        & (attempts.c.started_at < waiting_older_than)
-                    )
-                )
-            )
-            free = payments.c.reconcile_until.is_(None) | (payments.c.reconcile_until < now)
+            free = payments.c.reconcile_until.is_(None) | (payments.c.reconcile_until <= now)
             query = (
                 sa.select(payments.c.id)
-                .where(due & free)
+                .where(_overdue(older_than, waiting_older_than) & free)
                 .order_by(payments.c.created_at, payments.c.id)
                 .limit(limit)
             )
             return _lease(conn, query, payments, free, {"reconcile_until": now + lease})
 
         return [str(i) for i in await self.db.run(body)]
+
+    async def reconcile_later(self, payment_id: str, until: datetime) -> None:
+        """Hold a payment out of reconciliation until `until` (its back-off), on every
+        instance: the lease is the schedule."""
+        statement = (
+            payments.update().where(payments.c.id == payment_id).values(reconcile_until=until)
+        )
+        await self.db.run(lambda conn: conn.execute(statement))
 
     # -- idempotency --------------------------------------------------------------------------
 
@@ -880,6 +906,16 @@ class Store:
             return [InboxItem(r.id, r.account, r.event_id, r.body, r.tries) for r in rows]
 
         return await self.db.run(body)
+
+    async def inbox_pending(self) -> int:
+        """How many inbox items wait to be applied (a backlog gauge)."""
+        return int(
+            await self.db.run(
+                lambda conn: conn.execute(
+                    sa.select(sa.func.count()).where(webhook_inbox.c.status == "pending")
+                ).scalar_one()
+            )
+        )
 
     async def inbox_finish(
         self, item_id: int, status: str, now: datetime, error: str | None = None

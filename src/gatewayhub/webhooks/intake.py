@@ -9,6 +9,7 @@ whose lease expired is taken up again.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import Mapping
@@ -97,11 +98,17 @@ class WebhookIntake:
         store: Store,
         clock: Clock,
         lease: timedelta = timedelta(seconds=30),
+        concurrency: int = 4,
     ) -> None:
         self.service = service
         self.store = store
         self.clock = clock
         self.lease = lease
+        # Items are applied side by side: each takes a few database round trips, and one
+        # after the other they fell minutes behind the webhooks arriving under load (the
+        # chaos run). Two events of one payment may run together: the payment's version
+        # check makes the later one reload and apply again.
+        self.concurrency = concurrency
 
     async def receive(
         self, account: str, headers: Mapping[str, str], body: bytes
@@ -125,20 +132,28 @@ class WebhookIntake:
     async def process(self, limit: int = 50) -> int:
         """Apply up to `limit` stored events; returns how many were settled."""
         items = await self.store.inbox_claim(self.clock.now(), self.lease, limit)
-        for item in items:
-            try:
-                await self._apply(item)
-            except Exception as exc:
-                # One broken event must not hold up the others: it is retried with back-off
-                # and parked as failed (visible, alerting) once it keeps failing.
-                log.exception("applying %s event %s failed", item.account, item.event_id)
-                now = self.clock.now()
-                if item.tries >= _ORPHAN_TRIES:
-                    await self.store.inbox_finish(item.id, "failed", now, repr(exc))
-                else:
-                    wait = timedelta(seconds=min(2**item.tries, 300))
-                    await self.store.inbox_retry_later(item.id, now + wait, repr(exc))
+        slots = asyncio.Semaphore(self.concurrency)
+
+        async def settle(item: InboxItem) -> None:
+            async with slots:
+                await self._settle(item)
+
+        await asyncio.gather(*(settle(item) for item in items))
         return len(items)
+
+    async def _settle(self, item: InboxItem) -> None:
+        try:
+            await self._apply(item)
+        except Exception as exc:
+            # One broken event must not hold up the others: it is retried with back-off
+            # and parked as failed (visible, alerting) once it keeps failing.
+            log.exception("applying %s event %s failed", item.account, item.event_id)
+            now = self.clock.now()
+            if item.tries >= _ORPHAN_TRIES:
+                await self.store.inbox_finish(item.id, "failed", now, repr(exc))
+            else:
+                wait = timedelta(seconds=min(2**item.tries, 300))
+                await self.store.inbox_retry_later(item.id, now + wait, repr(exc))
 
     async def _apply(self, item: InboxItem) -> None:
         event = decode_event(item.body)

@@ -37,7 +37,8 @@ from gatewayhub.provider import (
     read_answer,
 )
 from gatewayhub_sandbox import transform, webhooks, wire
-from gatewayhub_sandbox.server import Emulator, EmulatorConfig
+from gatewayhub_sandbox.faults import FaultPlan
+from gatewayhub_sandbox.server import ConnectionDropped, Emulator, EmulatorConfig
 
 EMBEDDED = "embedded"
 EMBEDDED_URL = "http://sandbox.embedded"
@@ -66,6 +67,7 @@ class SandboxSettings(ProviderSettings):
     hang_seconds: float = Field(default=30.0, ge=0)
     webhook_delay_ms: float = Field(default=0.0, ge=0)
     seed: int = 0
+    faults: FaultPlan = Field(default_factory=FaultPlan)
 
 
 class EmulatorTransport(httpx.ASGITransport):
@@ -74,6 +76,15 @@ class EmulatorTransport(httpx.ASGITransport):
     def __init__(self, emulator: Emulator) -> None:
         super().__init__(app=emulator.app)
         self.emulator = emulator
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """As over a socket: a connection the emulator drops mid-answer is a protocol error."""
+        try:
+            return await super().handle_async_request(request)
+        except ConnectionDropped as exc:
+            raise httpx.RemoteProtocolError(
+                "peer closed connection without sending complete message body", request=request
+            ) from exc
 
 
 class SandboxProvider(Provider):
@@ -135,6 +146,7 @@ class SandboxProvider(Provider):
                 webhook_delay_ms=settings.webhook_delay_ms,
                 public_url=EMBEDDED_URL,
                 seed=settings.seed,
+                faults=settings.faults,
             ),
             clock=clock,
             deliver=deliver_webhook,

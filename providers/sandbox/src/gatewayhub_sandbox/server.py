@@ -8,13 +8,15 @@ It behaves like a real provider where gatewayhub's correctness depends on it:
   is refused (422), and while the first is still running is refused (409);
 - declines as HTTP 402 with a code and an advice, 3-D Secure as `requires_action` with a
   challenge page, async payments that settle later, refunds (partial, several);
-- faults on demand: magic tokens (see `cards`), per-instance latency, unavailability (503)
-  and a random failure rate;
+- faults on demand: magic tokens (see `cards`), per-instance latency, unavailability (503),
+  a random failure rate, and a seeded fault plan (see `faults`: errors and dropped
+  connections before and after the work, slow and hanging answers, 429 storms, outage
+  windows, webhooks lost, duplicated, delayed and reordered);
 - signed webhooks (Standard Webhooks v1) for every state change, posted to a URL or handed
   to an in-process callback.
 
-Its full record of charges (`GET /_sandbox/charges`) is the provider-side truth that tests
-compare gatewayhub's ledger against.
+Its full record of charges, captures and refunds (`GET /_sandbox/charges`) is the
+provider-side truth that tests compare gatewayhub's ledger against.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Receive, Scope, Send
 
 from gatewayhub.clock import Clock, SystemClock
 from gatewayhub.fees import CompiledFees, FeeSchedule
@@ -42,6 +45,7 @@ from gatewayhub.models import PaymentMethodType
 from gatewayhub.provider import WebhookSink
 from gatewayhub.webhooks.standard import sign_headers
 from gatewayhub_sandbox import cards
+from gatewayhub_sandbox.faults import FAULT_HEADER, FaultInjector, FaultPlan
 
 log = logging.getLogger("gatewayhub.sandbox")
 
@@ -67,6 +71,41 @@ class EmulatorConfig(BaseModel):
     webhook_delay_ms: float = Field(default=0.0, ge=0)
     public_url: str = "http://sandbox.invalid"
     seed: int = 0
+    faults: FaultPlan = Field(default_factory=FaultPlan)
+
+
+class ConnectionDropped(Exception):
+    """Raised into the server once an answer has started: the connection closes mid-answer
+    (uvicorn closes it; the in-process transport turns it into httpx's protocol error)."""
+
+
+class DroppingApp:
+    """An ASGI app whose handlers can make the connection drop mid-answer."""
+
+    def __init__(self, app: Starlette) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Run the app; once a handler set `drop`, the body is never sent."""
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        exchange = scope["sandbox"] = _Exchange()
+
+        async def send_or_drop(message: Message) -> None:
+            if exchange.drop and message["type"] == "http.response.body":
+                raise ConnectionDropped(exchange.identity)
+            await send(message)
+
+        await self.app(scope, receive, send_or_drop)
+
+
+@dataclass
+class _Exchange:
+    """Per-request fault state, carried in the ASGI scope."""
+
+    identity: str = ""
+    drop: bool = False
 
 
 class _ChargeIn(BaseModel):
@@ -166,6 +205,28 @@ class _Outcome:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def _internal_error() -> Response:
+    return JSONResponse(
+        {
+            "error": {
+                "type": "api_error",
+                "code": "internal_error",
+                "message": "Something went wrong.",
+            }
+        },
+        status_code=500,
+    )
+
+
+def _failed_before(exchange: _Exchange, fault: str | None) -> Response | None:
+    """The answer of a fault that strikes before any work: a 500, or a dropped connection."""
+    if fault == "reset_before":
+        exchange.drop = True
+    if fault in ("error_before", "reset_before"):
+        return _internal_error()
+    return None
+
+
 def _error(status: int, type_: str, code: str, message: str, **extra: Any) -> _Outcome:
     body = {"error": {"type": type_, "code": code, "message": message, **extra}}
     return _Outcome(status, body, (status, body) if status < 500 and status != 429 else None)
@@ -189,11 +250,14 @@ class Emulator:
         self.charges: dict[str, Charge] = {}
         self.refunds: dict[str, RefundRecord] = {}
         self.events: list[dict[str, Any]] = []
+        self.captures: list[dict[str, Any]] = []
+        self.faults = FaultInjector(config.faults, self.clock.monotonic())
+        self._held: dict[str, dict[str, Any]] = {}
         self._keys: dict[str, _KeyEntry] = {}
         self._throttled: set[str] = set()
         self._hung: set[str] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self.app = Starlette(
+        routes = Starlette(
             routes=[
                 Route("/v1/charges", self._create, methods=["POST"]),
                 Route("/v1/charges", self._search, methods=["GET"]),
@@ -207,8 +271,11 @@ class Emulator:
                 Route("/_sandbox/charges", self._all_charges, methods=["GET"]),
                 Route("/_sandbox/events", self._all_events, methods=["GET"]),
                 Route("/_sandbox/config", self._reconfigure, methods=["PATCH"]),
+                Route("/_sandbox/faults", self._fault_report, methods=["GET"]),
+                Route("/_sandbox/faults", self._install_faults, methods=["PUT"]),
             ]
         )
+        self.app = DroppingApp(routes)
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -220,6 +287,12 @@ class Emulator:
 
     def _refused(self, request: Request) -> Response | None:
         """Authentication and availability, checked before anything else happens."""
+        exchange: _Exchange = request.scope["sandbox"]
+        exchange.identity = self.faults.identity(
+            request.method,
+            f"{request.url.path}?{request.url.query}",
+            request.headers.get("idempotency-key"),
+        )
         if request.headers.get("authorization") != f"Bearer {self.config.api_key}":
             return JSONResponse(
                 {
@@ -231,8 +304,23 @@ class Emulator:
                 },
                 status_code=401,
             )
-        if not self.config.available or (
-            self.config.failure_rate and self.rng.random() < self.config.failure_rate
+        now = self.clock.monotonic()
+        if self.faults.storming(exchange.identity, now):
+            return JSONResponse(
+                {
+                    "error": {
+                        "type": "rate_limit_error",
+                        "code": "rate_limited",
+                        "message": "Too many requests.",
+                    }
+                },
+                status_code=429,
+                headers={"Retry-After": str(self.config.retry_after_seconds)},
+            )
+        if (
+            not self.config.available
+            or self.faults.down(now)
+            or (self.config.failure_rate and self.rng.random() < self.config.failure_rate)
         ):
             return JSONResponse(
                 {
@@ -268,11 +356,20 @@ class Emulator:
         if refused is not None:
             return refused
         await self._latency()
+        exchange: _Exchange = request.scope["sandbox"]
+        fault = self.faults.request_fault(
+            exchange.identity, forced=request.headers.get(FAULT_HEADER), effects=True
+        )
+        failed = _failed_before(exchange, fault)
+        if failed is not None:
+            return failed
         key = request.headers.get("idempotency-key")
         raw = await request.body()
         if key is None:
+            if fault == "slow":
+                await asyncio.sleep(self.faults.plan.slow_seconds)
             outcome: _Outcome = await handler(request, None, *args)
-            return JSONResponse(outcome.body, status_code=outcome.status, headers=outcome.headers)
+            return await self._answer_later(exchange, fault, outcome)
         fingerprint = hashlib.sha256(request.url.path.encode() + b"\n" + raw).hexdigest()
         entry = self._keys.get(key)
         if entry is not None:
@@ -307,6 +404,9 @@ class Emulator:
             )
         entry = self._keys[key] = _KeyEntry(fingerprint)
         try:
+            if fault == "slow":
+                # The key is in progress meanwhile: a replay gets 409, a search 409 too.
+                await asyncio.sleep(self.faults.plan.slow_seconds)
             outcome = await handler(request, key, *args)
         except BaseException:
             del self._keys[key]
@@ -319,7 +419,40 @@ class Emulator:
             entry.in_progress = False
         if outcome.delay:
             await asyncio.sleep(outcome.delay)
+        return await self._answer_later(exchange, fault, outcome)
+
+    async def _answer_later(
+        self, exchange: _Exchange, fault: str | None, outcome: _Outcome
+    ) -> Response:
+        if fault == "timeout_after":
+            await asyncio.sleep(self.faults.plan.hang_seconds)
+        return self._answer(exchange, fault, outcome)
+
+    @staticmethod
+    def _answer(exchange: _Exchange, fault: str | None, outcome: _Outcome) -> Response:
+        """The answer to a request whose work is done, as its fault makes it."""
+        if fault == "error_after":
+            return _internal_error()
+        if fault == "reset_after":
+            exchange.drop = True
         return JSONResponse(outcome.body, status_code=outcome.status, headers=outcome.headers)
+
+    async def _read_fault(self, request: Request) -> Response | None:
+        """Faults of a call that changes nothing: refusals, errors, drops, slowness."""
+        refused = self._refused(request)
+        if refused is not None:
+            return refused
+        await self._latency()
+        exchange: _Exchange = request.scope["sandbox"]
+        fault = self.faults.request_fault(
+            exchange.identity, forced=request.headers.get(FAULT_HEADER), effects=False
+        )
+        failed = _failed_before(exchange, fault)
+        if failed is not None:
+            return failed
+        if fault == "slow":
+            await asyncio.sleep(self.faults.plan.slow_seconds)
+        return None
 
     # -- webhooks -----------------------------------------------------------------------------
 
@@ -334,13 +467,37 @@ class Emulator:
         self.events.append(event)
         if self.deliver is None and self.config.webhook_url is None:
             return
-        task = asyncio.get_running_loop().create_task(self._send(event))
+        charge_id = str(obj.get("charge") or obj.get("id"))
+        identity = self.faults.identity("WEBHOOK", f"{type_} {charge_id}", request_key)
+        fault = self.faults.webhook_fault(identity)
+        if fault == "webhook_lost":
+            return
+        if fault == "webhook_reordered" and charge_id not in self._held:
+            # Held back until this charge's next event has gone (or the hold runs out).
+            self._held[charge_id] = event
+            hold = self.faults.plan.reorder_hold_ms / 1000
+            self._later(hold, lambda: self._release_held(charge_id))
+            return
+        delay = self.faults.webhook_delay(identity) if fault == "webhook_delayed" else 0.0
+        self._dispatch(event, delay)
+        if fault == "webhook_duplicated":
+            self._dispatch(event, delay + self.faults.webhook_delay(identity + " again"))
+        self._release_held(charge_id)
+
+    def _release_held(self, charge_id: str) -> None:
+        held = self._held.pop(charge_id, None)
+        if held is not None:
+            self._dispatch(held, 0.0)
+
+    def _dispatch(self, event: dict[str, Any], delay: float) -> None:
+        task = asyncio.get_running_loop().create_task(self._send(event, delay))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _send(self, event: dict[str, Any]) -> None:
-        if self.config.webhook_delay_ms:
-            await asyncio.sleep(self.config.webhook_delay_ms / 1000)
+    async def _send(self, event: dict[str, Any], delay: float = 0.0) -> None:
+        delay += self.config.webhook_delay_ms / 1000
+        if delay:
+            await asyncio.sleep(delay)
         body = json.dumps(event, separators=(",", ":")).encode()
         headers = {
             "content-type": "application/json",
@@ -511,10 +668,9 @@ class Emulator:
         return self.charges.get(charge_id)
 
     async def _get_charge(self, request: Request) -> Response:
-        refused = self._refused(request)
+        refused = await self._read_fault(request)
         if refused is not None:
             return refused
-        await self._latency()
         charge = self._find(request.path_params["id"])
         if charge is None:
             return JSONResponse(
@@ -530,11 +686,24 @@ class Emulator:
         return JSONResponse(charge.wire())
 
     async def _search(self, request: Request) -> Response:
-        refused = self._refused(request)
+        refused = await self._read_fault(request)
         if refused is not None:
             return refused
-        await self._latency()
         key = request.query_params.get("idempotency_key")
+        running = self._keys.get(key) if key is not None else None
+        if running is not None and running.in_progress:
+            # The sandbox knows its own requests in flight: "no charge for this key" is
+            # only said when no request with the key is still running.
+            return JSONResponse(
+                {
+                    "error": {
+                        "type": "idempotency_error",
+                        "code": "request_in_progress",
+                        "message": "A request with this key is still being processed.",
+                    }
+                },
+                status_code=409,
+            )
         reference = request.query_params.get("reference")
         found = [
             c.wire()
@@ -573,6 +742,9 @@ class Emulator:
             )
         charge.amount_captured += amount
         charge.fee += self._fee(amount, charge.currency)
+        self.captures.append(
+            {"charge": charge.id, "amount": amount, "request_key": key, "created": self._now()}
+        )
         charge.status = (
             "captured"
             if params.final or charge.amount_captured == charge.amount
@@ -658,7 +830,7 @@ class Emulator:
         return self._stored(201, refund.wire())
 
     async def _get_refund(self, request: Request) -> Response:
-        refused = self._refused(request)
+        refused = await self._read_fault(request)
         if refused is not None:
             return refused
         refund = self.refunds.get(request.path_params["id"])
@@ -731,12 +903,40 @@ class Emulator:
         return JSONResponse(
             {
                 "charges": [c.wire() for c in self.charges.values()],
+                "captures": self.captures,
                 "refunds": [r.wire() for r in self.refunds.values()],
             }
         )
 
     async def _all_events(self, request: Request) -> Response:
         return JSONResponse({"events": self.events})
+
+    async def _fault_report(self, request: Request) -> Response:
+        """The fault plan in force and how many faults of each kind were injected."""
+        return JSONResponse(
+            {
+                "plan": self.faults.plan.model_dump(mode="json"),
+                "injected": dict(sorted(self.faults.injected.items())),
+            }
+        )
+
+    async def _install_faults(self, request: Request) -> Response:
+        """Install a fault plan (outage windows count from now)."""
+        try:
+            plan = FaultPlan.model_validate(await self._body(request))
+        except ValidationError as exc:
+            return JSONResponse(
+                {
+                    "error": {
+                        "type": "invalid_request_error",
+                        "code": "parameter_invalid",
+                        "message": exc.errors()[0]["msg"],
+                    }
+                },
+                status_code=400,
+            )
+        self.faults.install(plan, self.clock.monotonic())
+        return await self._fault_report(request)
 
     async def _reconfigure(self, request: Request) -> Response:
         """Change availability, latency or failure rate of a running instance."""
