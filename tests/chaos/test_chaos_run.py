@@ -19,7 +19,7 @@ async def test_payments_under_faults_and_crashes_keep_every_invariant(
             workdir=tmp_path,
             payments=150,
             kills=2,
-            kill_after=(2.0, 5.0),
+            kill_after_done=(20, 50),
             seed=3,
         )
     )

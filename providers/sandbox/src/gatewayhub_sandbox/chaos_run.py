@@ -75,6 +75,9 @@ class ChaosSettings:
     sandboxes: int = 3
     kills: int = 2
     kill_after: tuple[float, float] = (2.0, 6.0)  # seconds of driving between two kills
+    # Or: payments finished between two kills (each kill then lands while payments remain,
+    # whatever the machine's speed).
+    kill_after_done: tuple[int, int] | None = None
     concurrency: int = 16
     seed: int = 1
     plan: FaultPlan = DEFAULT_PLAN
@@ -182,22 +185,35 @@ async def _drive(
         )
         assert worker.stdout is not None
         kill_at = time.monotonic() + rng.uniform(*settings.kill_after) if kills_left else None
+        remaining = settings.payments - len(done)
+        kill_after_done = (
+            min(rng.randint(*settings.kill_after_done), remaining // 2)
+            if kills_left and settings.kill_after_done and remaining > 1
+            else None
+        )
+        if kill_after_done is not None:
+            kill_at = None
+        finished_here = 0
         killed = False
         while True:
             timeout = None if kill_at is None else max(0.0, kill_at - time.monotonic())
             try:
                 line = await asyncio.wait_for(worker.stdout.readline(), timeout)
             except TimeoutError:
-                worker.send_signal(signal.SIGKILL)
+                line = b""
                 killed = True
+            words = line.decode().split()
+            if len(words) == 3 and words[0] == "done":
+                done[int(words[1])] = words[2]
+                finished_here += 1
+                killed = kill_after_done is not None and finished_here >= kill_after_done
+            if killed:
+                worker.send_signal(signal.SIGKILL)
                 kills_left -= 1
                 result.kills += 1
                 break
             if not line:
                 break
-            words = line.decode().split()
-            if len(words) == 3 and words[0] == "done":
-                done[int(words[1])] = words[2]
         code = await worker.wait()
         stderr.close()
         if not killed and code != 0:
