@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import os
 import platform
 import secrets
@@ -161,6 +162,9 @@ redis_prefix = "gh_bench_{secrets.token_hex(4)}"
 [service.rate_limit]
 requests_per_second = 100000
 burst = 100000
+
+[webhooks]
+encryption_key = "{base64.b64encode(secrets.token_bytes(32)).decode()}"
 
 [providers.sandbox_bench]
 type = "sandbox"

@@ -19,8 +19,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import os
 import platform
+import secrets
 import socket
 import statistics
 import subprocess
@@ -75,6 +77,9 @@ database_url = "sqlite:///{folder}/gateway.db"
 [service.rate_limit]
 requests_per_second = 100000
 burst = 100000
+
+[webhooks]
+encryption_key = "{base64.b64encode(secrets.token_bytes(32)).decode()}"
 
 [providers.sandbox_bench]
 type = "sandbox"
