@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 from starlette.requests import Request
 from starlette.responses import Response
 
@@ -12,8 +10,7 @@ from gatewayhub.api.bodies import json_object, path_id, validated
 from gatewayhub.api.context import Api
 from gatewayhub.api.operations import Answer, keyed
 from gatewayhub.api.problems import Problem, json_response
-from gatewayhub.models import RefundRequest, RefundStatus
-from gatewayhub.storage.schema import refunds
+from gatewayhub.models import RefundRequest
 from gatewayhub.views import PaymentView, RefundView
 
 
@@ -42,30 +39,7 @@ async def list_payment_refunds(api: Api, request: Request, who: Principal) -> Re
 async def get_refund(api: Api, request: Request, who: Principal) -> Response:
     """GET /v1/refunds/{refund_id}"""
     refund_id = path_id(request, "refund_id")
-
-    def body(conn: Connection) -> RefundView | None:
-        row = conn.execute(
-            sa.select(refunds).where(
-                (refunds.c.id == refund_id) & (refunds.c.merchant_id == who.merchant_id)
-            )
-        ).first()
-        if row is None:
-            return None
-        m = row._mapping
-        return RefundView(
-            id=m["id"],
-            payment_id=m["payment_id"],
-            amount=m["amount"],
-            currency=m["currency"],
-            status=RefundStatus(m["status"]),
-            reason=m["reason"],
-            provider_reference=m["provider_reference"],
-            decline_code=m["decline_code"],
-            created_at=m["created_at"],
-            updated_at=m["updated_at"],
-        )
-
-    view = await api.hub.store.db.run(body)
-    if view is None:
+    refund = await api.hub.store.load_refund(refund_id, who.merchant_id)
+    if refund is None:
         raise Problem(404, "not_found", f"no refund {refund_id!r}")
-    return json_response(200, view.model_dump(mode="json"))
+    return json_response(200, RefundView.of(refund).model_dump(mode="json"))

@@ -612,6 +612,18 @@ class Store:
 
         return await self.db.run(body)
 
+    async def load_refund(self, refund_id: str, merchant_id: str) -> Refund | None:
+        """One refund of `merchant_id`'s (None for another merchant's: ids do not leak)."""
+        query = sa.select(refunds).where(
+            (refunds.c.id == refund_id) & (refunds.c.merchant_id == merchant_id)
+        )
+
+        def body(conn: Connection) -> Refund | None:
+            row = conn.execute(query).first()
+            return None if row is None else _refund_from(row)
+
+        return await self.db.run(body)
+
     async def find_payment_id(
         self,
         account: str,
