@@ -1,11 +1,14 @@
 """Chaos run: gatewayhub under provider faults and gateway crashes, then the money checked.
 
-Payments with captures, voids and refunds go through the SDK against sandbox servers in
-separate processes, each with a seeded fault plan; the gateway process is killed with
-SIGKILL and restarted on the way; then every invariant is checked between gatewayhub's
-database and each sandbox's own record. See docs/reliability.md.
+Payments with captures, voids and refunds go through the SDK (`--via sdk`), the HTTP
+service (`--via http`: a `gatewayhub serve` process called by an httpx merchant) or both
+at once (`--via both`: payments alternate) against sandbox servers in separate processes,
+each with a seeded fault plan; the gateway process is killed with SIGKILL and restarted on
+the way; then every invariant is checked between gatewayhub's database and each sandbox's
+own record. See docs/reliability.md.
 
     python benchmarks/chaos.py --payments 10000 --kills 12 --database postgres
+    python benchmarks/chaos.py --via http --payments 1000 --kills 4 --database postgres
     python benchmarks/chaos.py --payments 300            # SQLite, a minute
 
 It measures nothing against a baseline: its figures are faults injected and violations
@@ -24,7 +27,7 @@ from pathlib import Path
 
 import asyncpg
 
-from gatewayhub_sandbox.chaos_run import ChaosSettings, run_chaos
+from gatewayhub_sandbox.chaos_run import ARMS, ChaosSettings, run_chaos
 
 ADMIN_URL = os.environ.get(
     "GATEWAYHUB_TEST_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -59,6 +62,7 @@ async def _run(args: argparse.Namespace, workdir: Path) -> str:
                 concurrency=args.concurrency,
                 seed=args.seed,
                 settle_bound=args.settle_bound,
+                via=args.via,
             )
         )
     finally:
@@ -74,7 +78,7 @@ async def _run(args: argparse.Namespace, workdir: Path) -> str:
         [
             "## Chaos run",
             "",
-            f"`{command}` on {args.database}: {verdict}.",
+            f"`{command}` on {args.database}, {ARMS[args.via]}: {verdict}.",
             "",
             result.markdown(),
             "",
@@ -93,6 +97,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--settle-bound", type=float, default=60.0)
     parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument(
+        "--via",
+        choices=["sdk", "http", "both"],
+        default="sdk",
+        help="the SDK worker, gatewayhub serve, or both at once (payments alternate)",
+    )
     return parser
 
 

@@ -8,8 +8,8 @@ so a restarted worker repeats what it was doing and the gateway answers, resumes
 
 It prints `done <index> <outcome>` once a payment's script has run to its end (the outcome
 is the payment's last status, or the gateway error that ended the script).
-The script of payment `i` is a pure function of (seed, i): amount, capture mode, captures,
-void, refunds.
+The script of payment `i` is a pure function of (seed, i) (`chaos_script`), the same one the
+HTTP arm (`chaos_http`) plays over `gatewayhub serve`.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import random
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -32,53 +31,63 @@ from starlette.routing import Route
 from gatewayhub.config import HubConfig, parse_config
 from gatewayhub.errors import GatewayError, NoEligibleProvider, RequestInProgress
 from gatewayhub.hub import Hub
-from gatewayhub.models import PaymentStatus
 from gatewayhub.provider import WebhookVerificationError
+from gatewayhub.views import PaymentView
+from gatewayhub_sandbox.chaos_script import PaymentScript, Seen, run_script
 
 log = logging.getLogger("gatewayhub.chaos")
 _IN_PROGRESS_WAITS = 80
 T = TypeVar("T")
 
 
+def gateway_config(spec: dict[str, Any]) -> dict[str, Any]:
+    """The configuration of a chaos run's gateway (SDK worker, `gatewayhub serve`, settling):
+    every sandbox account, short deadlines, quick reconciling, the run's merchant."""
+    return {
+        "gateway": {
+            "database_url": spec["database_url"],
+            "merchant": spec["merchant"],
+            # Both just past an attempt's send window (deadline 4 + timeout 1 + grace 1 s):
+            # no lookup or resumed request races an attempt still being sent.
+            "idempotency_lease_seconds": 6,
+            "reconcile_after_seconds": 6,
+            "in_flight_grace_seconds": 1,
+            "reconcile_backoff_max_seconds": 4,
+            "reconcile_alert_after_seconds": spec.get("alert_after", 60),
+        },
+        "routing": {"strategies": ["volume_split", "priority"]},
+        # Breakers open on outages and fault bursts, and close again within the run.
+        "health": {"consecutive_failures": 8, "open_seconds": 2},
+        "retry": {
+            "tries_per_attempt": 3,
+            "backoff_initial": 0.05,
+            "backoff_max": 0.4,
+            "max_retry_after": 2,
+            "deadline": 4,
+        },
+        "providers": {
+            name: {
+                "type": "sandbox",
+                "weight": 1,
+                "settings": {
+                    "base_url": url,
+                    "currencies": ["EUR"],
+                    "timeouts": {"total": 1.0, "connect": 0.5, "read": 1.0},
+                },
+            }
+            for name, url in spec["accounts"].items()
+        },
+    }
+
+
 def hub_config(spec: dict[str, Any]) -> HubConfig:
-    """The gateway of a chaos run: every sandbox account, short deadlines, quick reconciling."""
-    return parse_config(
-        {
-            "gateway": {
-                "database_url": spec["database_url"],
-                "idempotency_lease_seconds": 2,
-                "reconcile_after_seconds": 3,
-                "reconcile_backoff_max_seconds": 4,
-                "reconcile_alert_after_seconds": spec.get("alert_after", 60),
-            },
-            "routing": {"strategies": ["volume_split", "priority"]},
-            # Breakers open on outages and fault bursts, and close again within the run.
-            "health": {"consecutive_failures": 8, "open_seconds": 2},
-            "retry": {
-                "tries_per_attempt": 3,
-                "backoff_initial": 0.05,
-                "backoff_max": 0.4,
-                "max_retry_after": 2,
-                "deadline": 8,
-            },
-            "providers": {
-                name: {
-                    "type": "sandbox",
-                    "weight": 1,
-                    "settings": {
-                        "base_url": url,
-                        "currencies": ["EUR"],
-                        "timeouts": {"total": 1.0, "connect": 0.5, "read": 1.0},
-                    },
-                }
-                for name, url in spec["accounts"].items()
-            },
-        }
-    )
+    """`gateway_config` for an in-process `Hub`."""
+    return parse_config(gateway_config(spec))
 
 
 def webhook_app(hub: Hub) -> Starlette:
-    """The provider-webhook endpoint of this gateway process."""
+    """The provider-webhook endpoint of this gateway process, at the path `gatewayhub serve`
+    has it, so the sandboxes' webhook URL is the same whichever arm runs."""
 
     async def receive(request: Request) -> Response:
         try:
@@ -91,7 +100,7 @@ def webhook_app(hub: Hub) -> Starlette:
             return Response(str(exc), status_code=404)
         return Response(ack.body, status_code=ack.status_code, media_type=ack.media_type)
 
-    return Starlette(routes=[Route("/webhooks/{account}", receive, methods=["POST"])])
+    return Starlette(routes=[Route("/v1/webhooks/sandbox/{account}", receive, methods=["POST"])])
 
 
 async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
@@ -105,55 +114,56 @@ async def _patiently(call: Callable[[], Awaitable[T]]) -> T:
     return await call()
 
 
-async def drive(hub: Hub, seed: int, index: int) -> str:
-    """Run payment `index`'s script; returns its outcome (a status, or `error:<code>`)."""
-    rng = random.Random(f"{seed}:{index}")  # noqa: S311 - a test script, not security
-    key = f"chaos-{seed}-{index}"
-    amount = rng.randint(100, 50_000)
-    manual = rng.random() < 0.6
-    token = "tok_decline_insufficient_funds" if rng.random() < 0.03 else "tok_visa"
-    # The whole script is drawn first, so a restarted worker sends each key the same request
-    # again whatever it observes on the way.
-    after_authorization, split_capture = rng.random(), rng.random() < 0.5
-    part = rng.randint(1, amount - 1)
-    refunding, first = rng.random() < 0.6, rng.randint(1, amount)
-    partial, again = rng.random() < 0.5, rng.random() < 0.3
-    try:
-        payment = await _patiently(
-            lambda: hub.authorize(
-                amount=amount,
-                currency="EUR",
-                payment_method=token,
-                capture="manual" if manual else "automatic",
-                idempotency_key=key,
-                reference=key,
+def _seen(view: PaymentView) -> Seen:
+    return Seen(view.id, view.status, view.captured)
+
+
+class HubMerchant:
+    """A script's calls through the SDK (`Merchant`)."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+
+    async def authorize(self, script: PaymentScript) -> Seen:
+        """Authorize through `Hub.authorize`."""
+        return _seen(
+            await _patiently(
+                lambda: self.hub.authorize(
+                    amount=script.amount,
+                    currency="EUR",
+                    payment_method=script.token,
+                    capture="manual" if script.manual else "automatic",
+                    idempotency_key=script.key,
+                    reference=script.key,
+                )
             )
         )
-        if manual and payment.status is PaymentStatus.AUTHORIZED:
-            if after_authorization < 0.15:
-                payment = await _patiently(
-                    lambda: hub.void(payment.id, idempotency_key=f"{key}-void")
-                )
-                return payment.status.value
-            if after_authorization < 0.3:
-                return payment.status.value  # left authorized
-            if split_capture:
-                payment = await _patiently(
-                    lambda: hub.capture(
-                        payment.id, part, final=False, idempotency_key=f"{key}-cap1"
-                    )
-                )
-            payment = await _patiently(
-                lambda: hub.capture(payment.id, idempotency_key=f"{key}-cap2")
-            )
-        if refunding and payment.status is PaymentStatus.CAPTURED and payment.captured == amount:
-            partial_amount = first if partial else None
+
+    async def capture(self, payment_id: str, amount: int | None, final: bool, key: str) -> Seen:
+        """Capture through `Hub.capture`."""
+        return _seen(
             await _patiently(
-                lambda: hub.refund(payment.id, partial_amount, idempotency_key=f"{key}-ref1")
+                lambda: self.hub.capture(payment_id, amount, final=final, idempotency_key=key)
             )
-            if partial and first < amount and again:
-                await _patiently(lambda: hub.refund(payment.id, idempotency_key=f"{key}-ref2"))
-            payment = await hub.get(payment.id)
+        )
+
+    async def void(self, payment_id: str, key: str) -> Seen:
+        """Void through `Hub.void`."""
+        return _seen(await _patiently(lambda: self.hub.void(payment_id, idempotency_key=key)))
+
+    async def refund(self, payment_id: str, amount: int | None, key: str) -> None:
+        """Refund through `Hub.refund`."""
+        await _patiently(lambda: self.hub.refund(payment_id, amount, idempotency_key=key))
+
+    async def get(self, payment_id: str) -> Seen:
+        """Read through `Hub.get`."""
+        return _seen(await self.hub.get(payment_id))
+
+
+async def drive(hub: Hub, seed: int, index: int) -> str:
+    """Run payment `index`'s script; returns its outcome (a status, or `error:<code>`)."""
+    try:
+        return await run_script(HubMerchant(hub), PaymentScript.draw(seed, index))
     except GatewayError as exc:
         return f"error:{exc.code}"
     except Exception as exc:
@@ -161,7 +171,6 @@ async def drive(hub: Hub, seed: int, index: int) -> str:
         # the call fails, whatever it left open is the reconciler's, and the run goes on.
         log.exception("payment %s: the call failed", index)
         return f"error:{type(exc).__name__}"
-    return payment.status.value
 
 
 async def main(spec: dict[str, Any]) -> None:
