@@ -30,11 +30,22 @@ async def make_hub(database_url: str, clock: FixedClock) -> AsyncIterator[MakeHu
         accounts = accounts if accounts is not None else {"a": {}, "b": {}, "c": {}}
         config = parse_config(
             {
-                "gateway": {"database_url": database_url, **(gateway or {})},
+                # Provider timeouts of 1 s and no grace: with `retry.deadline` D the send window
+                # is D + 1 s, and a test with short leases or reconcile delays sets D to fit.
+                "gateway": {
+                    "database_url": database_url,
+                    "in_flight_grace_seconds": 0,
+                    **(gateway or {}),
+                },
                 "routing": routing or {"strategies": ["priority"]},
                 "retry": {"backoff_initial": 0.05, **(retry or {})},
                 "providers": {
-                    name: {"type": "fake", "priority": index, **spec}
+                    name: {
+                        "type": "fake",
+                        "priority": index,
+                        "settings": {"timeouts": {"total": 1}},
+                        **spec,
+                    }
                     for index, (name, spec) in enumerate(accounts.items(), start=1)
                 },
             }

@@ -133,3 +133,27 @@ def test_adapter_settings_are_validated(tmp_path: Path) -> None:
 def test_no_providers() -> None:
     with pytest.raises(ConfigError, match="no provider accounts"):
         Hub(parse_config({}))
+
+
+@pytest.mark.parametrize("name", ["idempotency_lease_seconds", "reconcile_after_seconds"])
+def test_leases_and_reconcile_delays_must_outlast_an_attempts_send_window(name: str) -> None:
+    # Deadline 8 + timeout 2 + grace 1: an attempt may still be on its way for 11 s.
+    def hub(value: float) -> Hub:
+        return Hub(
+            parse_config(
+                {
+                    "gateway": {"in_flight_grace_seconds": 1, name: value},
+                    "retry": {"deadline": 8},
+                    "providers": {
+                        "fast": {"type": "fake", "settings": {"timeouts": {"total": 1}}},
+                        "slow": {"type": "fake", "settings": {"timeouts": {"total": 2}}},
+                    },
+                }
+            )
+        )
+
+    with pytest.raises(ConfigError, match=rf"gateway.{name} is 10 s, shorter than .* 11 s"):
+        hub(10)
+    assert hub(11).config.gateway.model_dump()[name] == 11
+    defaults = Hub(parse_config({"providers": {"fast": {"type": "fake"}}})).config.gateway
+    assert getattr(defaults, name) == 90, "the defaults fit the default send window (70 s)"

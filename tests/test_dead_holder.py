@@ -18,6 +18,7 @@ from .conftest import MakeHub, fake
 
 EUR_42 = {"amount": 4200, "currency": "EUR", "payment_method": "tok_visa"}
 LEASES = {"idempotency_lease_seconds": 3, "reconcile_after_seconds": 2}
+RETRY = {"deadline": 1}  # a send window of 2 s (+ the 1 s provider timeout)
 
 
 class Died(BaseException):
@@ -45,9 +46,9 @@ async def die_before_sending(hub: Hub, key: str) -> str:
 async def test_reconciler_first_then_retry_charges_once(
     make_hub: MakeHub, clock: FixedClock
 ) -> None:
-    dead = await make_hub({"a": {}}, gateway=LEASES)
+    dead = await make_hub({"a": {}}, gateway=LEASES, retry=RETRY)
     payment_id = await die_before_sending(dead, "order-1")
-    survivor = await make_hub({"a": {}}, gateway=LEASES)
+    survivor = await make_hub({"a": {}}, gateway=LEASES, retry=RETRY)
     provider = fake(survivor, "a")
 
     clock.advance(2.5)  # the attempt is overdue; the dead holder's key lease still runs
@@ -69,9 +70,9 @@ async def test_reconciler_first_then_retry_charges_once(
 async def test_reconciler_during_the_resumed_send_never_hides_the_charge(
     make_hub: MakeHub, clock: FixedClock
 ) -> None:
-    dead = await make_hub({"a": {}}, gateway=LEASES)
+    dead = await make_hub({"a": {}}, gateway=LEASES, retry=RETRY)
     payment_id = await die_before_sending(dead, "order-2")
-    survivor = await make_hub({"a": {}}, gateway=LEASES)
+    survivor = await make_hub({"a": {}}, gateway=LEASES, retry=RETRY)
     provider: FakeProvider = fake(survivor, "a")
     real = provider.authorize
     looked_up: list[int] = []
@@ -95,7 +96,7 @@ async def test_reconciler_during_the_resumed_send_never_hides_the_charge(
 async def test_a_keyless_payment_nobody_can_retry_still_fails_when_never_sent(
     make_hub: MakeHub, clock: FixedClock
 ) -> None:
-    hub = await make_hub({"a": {}}, gateway=LEASES)
+    hub = await make_hub({"a": {}}, gateway=LEASES, retry=RETRY)
     provider = fake(hub, "a")
     real = provider.authorize
 

@@ -188,14 +188,26 @@ async def test_unknown_outcome_without_lookup_stays_processing(make_hub: MakeHub
     assert a.charges == 1
 
 
-async def test_lookup_proving_no_charge_allows_failover(make_hub: MakeHub) -> None:
+async def test_a_lookup_finding_nothing_right_after_an_unknown_outcome_never_fails_over(
+    make_hub: MakeHub, clock: FixedClock
+) -> None:
+    # The last try may still be on its way to the provider: "no such payment" right after
+    # it proves nothing, and another provider charging now would make two charges when it
+    # lands. The payment waits; after the send window the reconciler's lookup decides.
     hub = await make_hub(retry={"tries_per_attempt": 1})
     fake(hub, "a").script("authorize", OutcomeUnknown("502 from the provider"))
     payment = await hub.authorize(**EUR_10)
-    assert payment.status is PaymentStatus.CAPTURED
-    assert payment.provider == "b"
-    assert payment.attempts[0].status is AttemptStatus.NOT_SENT
+    assert payment.status is PaymentStatus.PROCESSING
+    assert [a.status for a in payment.attempts] == [AttemptStatus.UNKNOWN]
+    assert [c[0] for c in fake(hub, "a").calls] == ["authorize", "retrieve"]
+    assert fake(hub, "b").calls == []
+    clock.advance(91)  # past gateway.reconcile_after_seconds (90)
+    assert await hub.reconcile() == 1
+    settled = await hub.get(payment.id)
+    assert settled.status is PaymentStatus.FAILED, "nobody will retry it: nothing was charged"
+    assert settled.attempts[0].status is AttemptStatus.NOT_SENT
     assert fake(hub, "a").charges == 0
+    assert fake(hub, "b").calls == []
 
 
 async def test_unknown_status_is_pending_never_success(make_hub: MakeHub) -> None:
@@ -402,3 +414,24 @@ async def test_reconciler_settles_an_unknown_outcome(make_hub: MakeHub, clock: F
     assert a.charges == 1
     assert fake(hub, "b").calls == []
     await assert_books_balance(hub)
+
+
+async def test_a_lookup_inside_the_send_window_settles_only_what_it_finds(
+    make_hub: MakeHub, clock: FixedClock
+) -> None:
+    # Deadline 10 + timeout 1 (+ no grace): for 11 s the capture may still land, so a lookup
+    # showing no capture yet leaves it open; after that, "no capture" is the answer.
+    hub = await make_hub(
+        {"a": {}}, retry={"tries_per_attempt": 1, "retrieve_tries": 1, "deadline": 10}
+    )
+    payment = await hub.authorize(**EUR_10, capture="manual")
+    fake(hub, "a").script("capture", OutcomeUnknown("read timeout"))
+    with pytest.raises(OperationPending):
+        await hub.capture(payment.id)
+    clock.advance(5)
+    early = await hub.sync(payment.id)
+    assert [a.status for a in early.attempts] == [AttemptStatus.SUCCEEDED, AttemptStatus.UNKNOWN]
+    clock.advance(7)
+    late = await hub.sync(payment.id)
+    assert [a.status for a in late.attempts] == [AttemptStatus.SUCCEEDED, AttemptStatus.NOT_SENT]
+    assert (late.status, late.captured) == (PaymentStatus.AUTHORIZED, 0)

@@ -104,17 +104,17 @@ async def test_crash_between_provider_call_and_record_is_resumed(
         "--key",
         key,
         "--lease",
-        "0.5",
+        "3",
         "--crash-after-call",
     )
     crashed.communicate(timeout=60)
     assert crashed.returncode == 3, "the worker died right after the provider charged"
-    async with Hub(config(database_url, sandbox_url, 0.5), background=False) as hub:
+    async with Hub(config(database_url, sandbox_url, 3), background=False) as hub:
         left = (await hub.list()).items
         assert len(left) == 1
         assert left[0].status is PaymentStatus.PENDING
         assert left[0].attempts[0].status is AttemptStatus.STARTED, "journaled before the call"
-        await asyncio.sleep(0.6)  # let the dead process's lease run out
+        await asyncio.sleep(3.1)  # let the dead process's lease run out
         payment = await hub.authorize(
             amount=1234, currency="EUR", payment_method="tok_visa", idempotency_key=key
         )

@@ -22,7 +22,9 @@ GATEWAY = {
 
 
 async def unknown_payment(make_hub: MakeHub, lookups_failing: int) -> tuple[Hub, str]:
-    hub = await make_hub(retry={"tries_per_attempt": 1, "retrieve_tries": 1}, gateway=GATEWAY)
+    hub = await make_hub(
+        retry={"tries_per_attempt": 1, "retrieve_tries": 1, "deadline": 10}, gateway=GATEWAY
+    )
     a = fake(hub, "a")
     a.script("authorize", charge_then(OutcomeUnknown("timeout")))
     a.script("retrieve", *[OutcomeUnknown("lookup timed out")] * (lookups_failing + 1))
@@ -100,7 +102,9 @@ async def test_a_refund_that_never_reached_the_provider_is_settled_by_a_same_key
     # Regression (chaos run): the gateway process died between journaling a refund and
     # sending it. A lookup of the charge shows no refund, which settled nothing, so the
     # refund stayed open - and the payment unresolved - forever.
-    hub = await make_hub(retry={"tries_per_attempt": 1, "retrieve_tries": 1}, gateway=GATEWAY)
+    hub = await make_hub(
+        retry={"tries_per_attempt": 1, "retrieve_tries": 1, "deadline": 10}, gateway=GATEWAY
+    )
     a = fake(hub, "a")
     payment = await hub.authorize(**EUR_10)
     a.script("refund", OutcomeUnknown("the connection dropped before the request went out"))
@@ -120,7 +124,9 @@ async def test_a_refund_that_never_reached_the_provider_is_settled_by_a_same_key
 async def test_a_refund_the_provider_made_is_not_made_again_by_the_replay(
     make_hub: MakeHub, clock: FixedClock
 ) -> None:
-    hub = await make_hub(retry={"tries_per_attempt": 1, "retrieve_tries": 1}, gateway=GATEWAY)
+    hub = await make_hub(
+        retry={"tries_per_attempt": 1, "retrieve_tries": 1, "deadline": 10}, gateway=GATEWAY
+    )
     a = fake(hub, "a")
     payment = await hub.authorize(**EUR_10)
     a.script("refund", charge_then(OutcomeUnknown("timeout after the refund was made")))
@@ -137,7 +143,9 @@ async def test_a_refund_the_provider_made_is_not_made_again_by_the_replay(
 
 
 async def test_one_pass_looks_up_every_due_payment(make_hub: MakeHub, clock: FixedClock) -> None:
-    hub = await make_hub(retry={"tries_per_attempt": 1, "retrieve_tries": 1}, gateway=GATEWAY)
+    hub = await make_hub(
+        retry={"tries_per_attempt": 1, "retrieve_tries": 1, "deadline": 10}, gateway=GATEWAY
+    )
     a = fake(hub, "a")
     ids = []
     for _ in range(3):

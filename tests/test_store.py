@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import sqlite3
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -14,7 +18,7 @@ from alembic.migration import MigrationContext
 from gatewayhub.models import CaptureMode, PaymentMethodType, PaymentStatus
 from gatewayhub.payment import Payment
 from gatewayhub.storage import ClaimOutcome, Store, VersionConflict, open_database
-from gatewayhub.storage.database import Database
+from gatewayhub.storage.database import Database, SQLiteDatabase
 from gatewayhub.storage.schema import metadata
 from gatewayhub.storage.statements import EncodedJSON
 from gatewayhub.storage.store import KeyCompletion, KeyRequest
@@ -76,6 +80,72 @@ async def test_a_pre_encoded_answer_reads_back_as_json(db: Database) -> None:
     await store.complete_key(KeyCompletion("m", "order-1", 200, answer), NOW)
     replay = await store.create_payment(new_payment("pay_2"), key(), NOW)
     assert replay.response_body == {"id": "pay_1", "amount": 1000, "metadata": {"order": "é"}}
+
+
+async def test_peeking_at_a_key_reads_its_row_without_claiming_it(db: Database) -> None:
+    store = Store(db)
+    assert await store.peek_key("m", "order-1") is None
+    await store.create_payment(new_payment("pay_1"), key(), NOW)
+    held = await store.peek_key("m", "order-1")
+    assert held is not None
+    assert (held.operation, held.fingerprint, held.state) == ("authorize", "f1", "in_progress")
+    assert held.locked_until == NOW + timedelta(seconds=60), "read back as an aware UTC time"
+    assert await store.peek_key("other-merchant", "order-1") is None
+    await store.complete_key(KeyCompletion("m", "order-1", 201, {"id": "pay_1"}), NOW)
+    done = await store.peek_key("m", "order-1")
+    assert done is not None
+    assert (done.state, done.response_status, done.locked_until) == ("completed", 201, None)
+    body = done.response_body
+    assert (json.loads(body) if isinstance(body, str) else body) == {"id": "pay_1"}
+    again = await store.create_payment(new_payment("pay_2"), key(), NOW)
+    assert again.outcome is ClaimOutcome.REPLAY, "peeking claimed nothing"
+
+
+async def test_a_read_does_not_wait_for_the_write_lock(tmp_path: Path) -> None:
+    # Another process holds SQLite's write lock: writes wait for it, a read goes ahead.
+    url = f"sqlite:///{tmp_path / 'locked.db'}"
+    database = SQLiteDatabase(url, busy_timeout_ms=100)
+    await database.migrate()
+    store = Store(database)
+    await store.create_payment(new_payment("pay_1"), key(), NOW)
+    other = sqlite3.connect(tmp_path / "locked.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        held = await store.peek_key("m", "order-1")
+        assert held is not None
+        assert held.state == "in_progress"
+        with pytest.raises(sqlite3.OperationalError, match="locked"):
+            await store.create_payment(new_payment("pay_2"), key("f2"), NOW)
+    finally:
+        other.rollback()
+        other.close()
+        await database.close()
+
+
+async def test_the_search_for_unresolved_payments_starts_from_open_attempts(
+    sqlite_url: str, tmp_path: Path
+) -> None:
+    # It runs every few seconds on every instance: scanning every payment would grow with
+    # the table; the plan must go through the open attempts' index instead.
+    database = SQLiteDatabase(sqlite_url)
+    await database.migrate()
+    sent: list[tuple[str, Any]] = []
+
+    def keep(*args: Any) -> None:
+        _conn, _cursor, statement, parameters, _context, _many = args
+        sent.append((statement, parameters))
+
+    sa.event.listen(sa.engine.Engine, "before_cursor_execute", keep)
+    try:
+        await Store(database).unresolved(NOW, NOW, 10)
+    finally:
+        sa.event.remove(sa.engine.Engine, "before_cursor_execute", keep)
+        await database.close()
+    statement, parameters = next((s, p) for s, p in sent if "attempts" in s)
+    with sqlite3.connect(sqlite_url.removeprefix("sqlite:///")) as probe:
+        plan = [row[3] for row in probe.execute(f"EXPLAIN QUERY PLAN {statement}", parameters)]
+    assert not any(step.startswith("SCAN payments") for step in plan), plan
+    assert any("ix_attempts_status_started_at" in step for step in plan), plan
 
 
 async def test_concurrent_claims_have_one_winner(db: Database) -> None:
@@ -151,4 +221,4 @@ async def test_migrating_twice_is_harmless(db: Database) -> None:
     version = await db.run(
         lambda conn: conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     )
-    assert version == "0004"
+    assert version == "0005"

@@ -39,7 +39,7 @@ async def test_a_refused_replay_after_a_timeout_is_reconciled_not_failed_over(
     assert payment.status is PaymentStatus.PROCESSING
     assert [at.status for at in payment.attempts] == [AttemptStatus.UNKNOWN]
     assert fake(hub, "b").calls == [], "never failed over while the first outcome is unknown"
-    clock.advance(60)
+    clock.advance(100)  # past the reconcile delay
     await hub.reconcile()
     settled = await hub.get(payment.id)
     assert (settled.status, settled.provider) == (PaymentStatus.CAPTURED, "a")
@@ -59,7 +59,7 @@ async def test_a_resumed_attempt_refused_on_replay_is_reconciled_not_failed_over
     make_hub: MakeHub, clock: FixedClock
 ) -> None:
     hub = await make_hub(
-        retry={"tries_per_attempt": 2, "retrieve_tries": 1},
+        retry={"tries_per_attempt": 2, "retrieve_tries": 1, "deadline": 4},
         gateway={"idempotency_lease_seconds": 5},
     )
     a = fake(hub, "a")
@@ -77,7 +77,7 @@ async def test_a_resumed_attempt_refused_on_replay_is_reconciled_not_failed_over
     payment = await hub.authorize(**EUR_10, idempotency_key="order-1")
     assert payment.status is PaymentStatus.PROCESSING
     assert fake(hub, "b").calls == [], "the first send may have charged: no failover"
-    clock.advance(60)
+    clock.advance(100)  # past the reconcile delay
     await hub.reconcile()
     settled = await hub.get(payment.id)
     assert (settled.status, settled.provider) == (PaymentStatus.CAPTURED, "a")

@@ -104,7 +104,7 @@ async def unknown_outcomes(hub: Hub, count: int) -> list[str]:
 async def test_two_instances_reconcile_each_payment_once(
     make_hub: MakeHub, clock: FixedClock
 ) -> None:
-    retry = {"tries_per_attempt": 1, "retrieve_tries": 1}
+    retry = {"tries_per_attempt": 1, "retrieve_tries": 1, "deadline": 10}
     a = await make_hub({"a": {}}, retry=retry)
     b = await make_hub({"a": {}}, retry=retry)
     # One provider behind both instances: b's adapter sees the charges a made.
@@ -134,7 +134,7 @@ async def test_two_instances_reconcile_each_payment_once(
 async def test_an_abandoned_reconciliation_lease_is_taken_up_after_it_expires(
     make_hub: MakeHub, clock: FixedClock
 ) -> None:
-    retry = {"tries_per_attempt": 1, "retrieve_tries": 1}
+    retry = {"tries_per_attempt": 1, "retrieve_tries": 1, "deadline": 10}
     lease = {"reconcile_lease_seconds": 60, "reconcile_after_seconds": 30}
     a = await make_hub({"a": {}}, retry=retry, gateway=lease)
     b = await make_hub({"a": {}}, retry=retry, gateway=lease)
@@ -162,8 +162,8 @@ async def test_a_payment_still_unresolved_waits_one_lease_before_the_next_look(
 ) -> None:
     a = await make_hub(
         {"a": {}},
-        retry={"tries_per_attempt": 1, "retrieve_tries": 1},
-        gateway={"reconcile_lease_seconds": 60},
+        retry={"tries_per_attempt": 1, "retrieve_tries": 1, "deadline": 10},
+        gateway={"reconcile_lease_seconds": 60, "reconcile_after_seconds": 30},
     )
     await unknown_outcomes(a, 1)
     fake(a, "a").script("retrieve", OutcomeUnknown("still down"), OutcomeUnknown("still down"))

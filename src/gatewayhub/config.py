@@ -65,8 +65,15 @@ class GatewayConfig(_Strict):
     database_url: str = "sqlite:///gatewayhub.db"
     sqlite_synchronous: str = "NORMAL"
     merchant: str = Field(default="default", min_length=1, max_length=64)
-    idempotency_lease_seconds: float = Field(default=60.0, gt=0)
-    reconcile_after_seconds: float = Field(default=30.0, gt=0)
+    # Both must outlast an attempt's send window (retry deadline + the longest provider
+    # timeout + `in_flight_grace_seconds`), which the hub checks: sooner, a lookup could find
+    # nothing while a live request is still sending the attempt, and a retry could resume a
+    # request that is still running.
+    idempotency_lease_seconds: float = Field(default=90.0, gt=0)
+    reconcile_after_seconds: float = Field(default=90.0, gt=0)
+    # How long after a client-side timeout a provider may still act on the request (its
+    # queues, slow processing): no lookup concludes "never arrived" sooner than that.
+    in_flight_grace_seconds: float = Field(default=10.0, ge=0)
     # The reconciler backs off per payment (doubling from its interval) up to this, and
     # alerts (ERROR log, `reconciler_unresolved`) on an outcome unknown for longer than that.
     reconcile_backoff_max_seconds: float = Field(default=300.0, gt=0)

@@ -127,6 +127,32 @@ class Hub:
         # Adapters and settings are validated now, so a bad configuration fails at once,
         # before any database is created or any provider is called.
         self._prepared = [self._prepare_account(name) for name in self._enabled()]
+        self._send_window = self._checked_send_window()
+
+    def _checked_send_window(self) -> float:
+        """Seconds after its start an attempt may still reach its provider; leases and
+        reconcile delays shorter than that are refused.
+
+        An attempt is sent (and sent again with its key) until the retry deadline, each try
+        for at most its account's total timeout, and the provider may act on the last one a
+        little later still. A lookup inside that window can find nothing while the attempt
+        is still on its way; concluding "never sent" then fails the payment over to a second
+        provider, or fails a payment the first one charges."""
+        gateway = self.config.gateway
+        longest: float = max(settings.timeouts.total for _, _, settings in self._prepared)
+        window = self.config.retry.deadline + longest + gateway.in_flight_grace_seconds
+        for name in ("idempotency_lease_seconds", "reconcile_after_seconds"):
+            value = getattr(gateway, name)
+            if value < window:
+                raise ConfigError(
+                    f"gateway.{name} is {value:g} s, shorter than an attempt's send window "
+                    f"of {window:g} s (retry.deadline {self.config.retry.deadline:g} + the "
+                    f"longest provider timeouts.total {longest:g} + "
+                    f"gateway.in_flight_grace_seconds {gateway.in_flight_grace_seconds:g}): "
+                    "a lookup or a resumed request inside it could find nothing while the "
+                    "attempt is still being sent"
+                )
+        return window
 
     def _enabled(self) -> list[str]:
         names = [n for n, a in self.config.providers.items() if a.enabled]
@@ -205,6 +231,7 @@ class Hub:
             clock=self.clock,
             rng=self.rng,
             key_lease=timedelta(seconds=gateway.idempotency_lease_seconds),
+            send_window=timedelta(seconds=self._send_window),
         )
         self._intake = WebhookIntake(
             self._service, self.store, self.clock, timedelta(seconds=gateway.inbox_lease_seconds)

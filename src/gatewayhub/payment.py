@@ -642,30 +642,35 @@ class Payment:
         fee_for: FeeFor,
         *,
         resumable: bool = False,
+        conclusive: bool = True,
     ) -> None:
         """Settle an open attempt with what a lookup at its provider found.
 
         `resumable`: a client request on this payment is still unanswered and will be
         retried with its idempotency key; an authorization the provider never received then
-        leaves the payment pending for that retry to take, instead of failing it."""
+        leaves the payment pending for that retry to take, instead of failing it.
+        `conclusive`: the attempt's send window has passed, so finding nothing proves it
+        never arrived; before that only what the lookup found settles it."""
         if attempt not in self.unsettled_attempts():
             return
         self.note("payment.synced", now, attempt=attempt.id, provider_status=result.status.value)
         if attempt.operation is Operation.AUTHORIZE:
+            if result.status is ProviderStatus.NOT_FOUND and not conclusive:
+                return
             self._lookup_authorization(attempt, result, now, fee_for, resumable)
         elif attempt.operation is Operation.CAPTURE:
             captured = result.captured.amount if result.captured else None
             if captured is not None and captured >= self.captured + attempt.amount:
                 done = PaymentResult(ProviderStatus.CAPTURED, result.provider_reference)
                 self.record_capture(attempt, done, now, fee_for)
-            elif result.status is ProviderStatus.AUTHORIZED:
+            elif result.status is ProviderStatus.AUTHORIZED and conclusive:
                 self.record_not_sent(
                     attempt, DeclineCode.OUTCOME_UNKNOWN, "lookup: no capture", now
                 )
         elif attempt.operation is Operation.VOID:
             if result.status is ProviderStatus.CANCELED:
                 self.record_void(attempt, result, now)
-            elif result.status is ProviderStatus.AUTHORIZED:
+            elif result.status is ProviderStatus.AUTHORIZED and conclusive:
                 self.record_not_sent(attempt, DeclineCode.OUTCOME_UNKNOWN, "lookup: no void", now)
         elif attempt.refund_id:
             refund = self.refund_by_id(attempt.refund_id)

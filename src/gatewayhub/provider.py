@@ -141,6 +141,7 @@ class ProviderHTTP:
         self.account = account
         self.timeouts = timeouts
         self.clock = clock
+        self._httpx_timeout = timeouts.for_httpx()  # made once: it is the same for every call
 
     def build(
         self,
@@ -162,28 +163,29 @@ class ProviderHTTP:
             content=content,
             headers=headers,
             params=params,
-            timeout=self.timeouts.for_httpx(),
+            timeout=self._httpx_timeout,
         )
 
     async def send(self, request: httpx.Request) -> httpx.Response:
         """Send and read the whole response, or raise `NotSent` / `OutcomeUnknown`."""
-        where = f"{request.method} {request.url.copy_with(query=None)}"
         try:
             async with asyncio.timeout(self.timeouts.total):
                 response = await self.client.send(request)
                 await response.aread()
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise NotSent(f"{self.account}: {where} not sent: {type(exc).__name__}") from exc
+            raise NotSent(
+                f"{self.account}: {_where(request)} not sent: {type(exc).__name__}"
+            ) from exc
         except (httpx.TransportError, TimeoutError) as exc:
             raise OutcomeUnknown(
-                f"{self.account}: {where} outcome unknown: {type(exc).__name__}",
+                f"{self.account}: {_where(request)} outcome unknown: {type(exc).__name__}",
                 decline_code=DeclineCode.OUTCOME_UNKNOWN,
             ) from exc
         if log.isEnabledFor(logging.DEBUG):
             log.debug(
                 "%s %s -> %s %s",
                 self.account,
-                where,
+                _where(request),
                 response.status_code,
                 redact(response.text[:2000]),
             )
@@ -192,6 +194,12 @@ class ProviderHTTP:
     def retry_after(self, response: httpx.Response) -> float | None:
         """Seconds from a `Retry-After` header (delta-seconds or HTTP date), if any."""
         return parse_retry_after(response.headers.get("retry-after"), self.clock.now())
+
+
+def _where(request: httpx.Request) -> str:
+    """Method and URL without the query (which may carry references), for messages only:
+    built when something is said, not on every call."""
+    return f"{request.method} {request.url.copy_with(query=None)}"
 
 
 def parse_retry_after(value: str | None, now: datetime) -> float | None:

@@ -17,7 +17,7 @@ import logging
 import random
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, TypeVar
 
@@ -60,7 +60,7 @@ from gatewayhub.models import (
     VoidCall,
 )
 from gatewayhub.money import Money
-from gatewayhub.payment import Payment, Refund, attempt_decline
+from gatewayhub.payment import Attempt, Payment, Refund, attempt_decline
 from gatewayhub.provider import Provider, UnsupportedOperation, check_echo
 from gatewayhub.retry import Action, RetryPolicy, call_with_retries, decide
 from gatewayhub.routing import ProviderProfile, RouteDecision, Router, RouteRequest
@@ -89,6 +89,19 @@ _NO_PROVIDER = Decline(
 
 def _nothing(_: Payment) -> None:
     """A step that changes nothing (used to save what is already in memory)."""
+
+
+def _ignore(_: Attempt) -> None:
+    """No use for the attempt a resumed request had journaled."""
+
+
+def _note_request(
+    p: Payment, operation: Operation, attempt_id: str, key: KeyRequest | None, now: datetime
+) -> None:
+    """Record which keyed request journaled `attempt_id`, in the same transaction, so a retry
+    of a request that died knows what it had done (`PaymentService._journaled_by`)."""
+    if key is not None:
+        p.note(f"{operation.value}.requested", now, attempt=attempt_id, idempotency_key=key.key)
 
 
 class _Next(Enum):
@@ -136,6 +149,7 @@ class PaymentService:
         clock: Clock,
         rng: random.Random | None = None,
         key_lease: timedelta = timedelta(seconds=60),
+        send_window: timedelta = timedelta(0),
     ) -> None:
         self.store = store
         self.accounts = dict(accounts)
@@ -145,6 +159,9 @@ class PaymentService:
         self.clock = clock
         self.rng = rng or random.Random()  # noqa: S311 - ids' entropy comes from here in tests only
         self.key_lease = key_lease
+        # How long after its start an attempt may still reach its provider (`Hub`): a
+        # lookup finding nothing sooner proves nothing.
+        self.send_window = send_window
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -353,22 +370,24 @@ class PaymentService:
         error settles the attempt by itself (not sent, or still unknown)."""
         verdict = decide(error, tries=tries, policy=self.policy, remaining=0, rng=self.rng)
         if verdict.action is not Action.FAILOVER:
+            # A lookup that finds the payment settles the attempt. One that finds nothing
+            # proves nothing yet: the last try may still be on its way to the provider (in
+            # its queues, behind a slow answer), and failing over now would charge twice
+            # when it lands. The attempt stays unknown; the reconciler looks again once its
+            # send window has passed (`gateway.reconcile_after_seconds`).
             looked_up = await self._look_up(payment, attempt_id, account)
             if looked_up is not None and looked_up.status is not ProviderStatus.NOT_FOUND:
                 return looked_up
-            if looked_up is None:
-                now = self.clock.now()
+            now = self.clock.now()
 
-                def unknown(p: Payment) -> None:
-                    a = p.attempt(attempt_id)
-                    a.tries = max(a.tries, tries)
-                    p.record_unknown(a, str(error), now)
-                    p.note("attempt.unknown", now, attempt=attempt_id, reason=verdict.reason)
+            def unknown(p: Payment) -> None:
+                a = p.attempt(attempt_id)
+                a.tries = max(a.tries, tries)
+                p.record_unknown(a, str(error), now)
+                p.note("attempt.unknown", now, attempt=attempt_id, reason=verdict.reason)
 
-                return await self._commit(payment, unknown, key), _Next.DONE
-            reason = "a lookup proved the provider has no such payment: nothing moved"
-        else:
-            reason = verdict.reason
+            return await self._commit(payment, unknown, key), _Next.DONE
+        reason = verdict.reason
         now = self.clock.now()
 
         def not_sent(p: Payment) -> None:
@@ -464,6 +483,7 @@ class PaymentService:
                 p.start_attempt(
                     Operation.CAPTURE, account.name, amount, now, attempt_id, final=final
                 )
+                _note_request(p, Operation.CAPTURE, attempt_id, key, now)
 
             payment = await self._commit(payment, start)
             call = CaptureCall(
@@ -517,6 +537,7 @@ class PaymentService:
             def start(p: Payment) -> None:
                 p.check_void()
                 p.start_attempt(Operation.VOID, account.name, held, now, attempt_id)
+                _note_request(p, Operation.VOID, attempt_id, key, now)
 
             payment = await self._commit(payment, start)
             call = VoidCall(
@@ -567,6 +588,7 @@ class PaymentService:
                 p.start_attempt(
                     Operation.REFUND, account.name, amount, now, attempt_id, refund_id=refund_id
                 )
+                _note_request(p, Operation.REFUND, attempt_id, key, now)
 
             payment = await self._commit(payment, start)
             call = RefundCall(
@@ -590,8 +612,18 @@ class PaymentService:
             payment = await self._commit(payment, record, key)
             return self._declined_raises(payment, attempt_id)
 
+        def resumed(attempt: Attempt) -> None:
+            if attempt.refund_id is not None:
+                refund_ids.append(attempt.refund_id)
+
         payment = await self._operation(
-            merchant_id, payment_id, idempotency_key, "refund", request.model_dump(mode="json"), run
+            merchant_id,
+            payment_id,
+            idempotency_key,
+            "refund",
+            request.model_dump(mode="json"),
+            run,
+            resumed,
         )
         refund = payment.refund_by_id(refund_ids[0]) if refund_ids else None
         if refund is None:
@@ -608,17 +640,29 @@ class PaymentService:
         operation: str,
         payload: dict[str, Any],
         run: Callable[[Payment, KeyRequest | None], Awaitable[Payment]],
+        resumed: Callable[[Attempt], None] = _ignore,
     ) -> Payment:
         payment = await self.get(merchant_id, payment_id)
         key = self._key_request(merchant_id, idempotency_key, f"{operation}:{payment_id}", payload)
         if key is not None:
             claim = await self.store.claim_key(key, payment_id, self.clock.now())
             if claim.outcome is ClaimOutcome.RESUME:
-                # The first request died mid-way: settle what it left open and answer with
-                # the payment as it now stands, rather than risk doing the operation twice.
                 payment = await self.sync(merchant_id, payment_id)
-                return await self._commit(payment, _nothing, key)
-            if claim.outcome is not ClaimOutcome.NEW:
+                attempt = await self._journaled_by(payment, key)
+                if attempt is not None and attempt.open:
+                    # Its outcome is still unknown: the key stays held (not answered), so a
+                    # later retry resumes again and answers once the attempt is settled.
+                    raise OperationPending(
+                        f"the {attempt.operation.value} outcome at {attempt.provider} is "
+                        "unknown; it will be reconciled",
+                        payment.id,
+                    )
+                if attempt is not None and attempt.status is not AttemptStatus.NOT_SENT:
+                    resumed(attempt)
+                    return await self._commit(payment, _nothing, key)
+                # The first request died before journaling its attempt, or its attempt
+                # certainly never reached the provider: nothing happened, so it runs now.
+            elif claim.outcome is not ClaimOutcome.NEW:
                 return await self._answer_claim(merchant_id, claim.outcome, claim.resource_id)
         try:
             return await run(payment, key)
@@ -626,6 +670,19 @@ class PaymentService:
             if key is not None:
                 await self.store.release_key(merchant_id, key.key)
             raise
+
+    async def _journaled_by(self, payment: Payment, key: KeyRequest) -> Attempt | None:
+        """The attempt the last request with `key` journaled (None: it died before it did).
+        The last: a key whose request was not sent is released, and may be used again."""
+        operation = key.operation.split(":", 1)[0]
+        attempt_id = None
+        for event in await self.store.events(payment.id):
+            if (
+                event.type == f"{operation}.requested"
+                and event.data.get("idempotency_key") == key.key
+            ):
+                attempt_id = str(event.data["attempt"])
+        return None if attempt_id is None else payment.attempt(attempt_id)
 
     async def _modify(
         self,
@@ -696,7 +753,8 @@ class PaymentService:
                     and attempt.operation is Operation.AUTHORIZE
                     and await self.store.awaits_resume(payment.merchant_id, payment.id)
                 )
-                step = self._sync_step(payment, attempt.id, result, resumable)
+                conclusive = attempt.started_at + self.send_window <= self.clock.now()
+                step = self._sync_step(payment, attempt.id, result, resumable, conclusive)
                 payment = await self._commit(payment, step)
             if attempt.refund_id and payment.attempt(attempt.id).open:
                 payment = await self._replay_refund(payment, attempt.id, account)
@@ -737,13 +795,25 @@ class PaymentService:
         return await self._commit(payment, record)
 
     def _sync_step(
-        self, payment: Payment, attempt_id: str, result: PaymentResult, resumable: bool
+        self,
+        payment: Payment,
+        attempt_id: str,
+        result: PaymentResult,
+        resumable: bool,
+        conclusive: bool,
     ) -> Step:
         now = self.clock.now()
         fee_for = self._fee_for(payment)
 
         def step(p: Payment) -> None:
-            p.record_lookup(p.attempt(attempt_id), result, now, fee_for, resumable=resumable)
+            p.record_lookup(
+                p.attempt(attempt_id),
+                result,
+                now,
+                fee_for,
+                resumable=resumable,
+                conclusive=conclusive,
+            )
 
         return step
 

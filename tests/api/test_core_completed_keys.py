@@ -7,6 +7,7 @@ from __future__ import annotations
 from gatewayhub.api.merchants import create_merchant
 from gatewayhub.hub import Hub
 from gatewayhub.models import AuthorizeRequest
+from gatewayhub.storage.store import CORE_ANSWER
 
 from .conftest import PAYMENT, Client
 
@@ -49,3 +50,29 @@ async def test_a_decline_completed_by_the_core_replays_as_the_402_problem(
     problem = replayed.json()
     assert (problem["code"], problem["decline_code"]) == ("payment_declined", "insufficient_funds")
     assert problem["payment"]["id"] == payment_id
+
+
+async def test_an_authorization_replays_the_payment_the_core_stored_with_its_key(
+    api: tuple[Hub, Client],
+) -> None:
+    hub, anonymous = api
+    issued = await create_merchant(hub.store.db, "Shop", [], hub.clock.now())
+    client = anonymous.as_(issued.key)
+    manual = {**PAYMENT, "capture": "manual"}
+    first = await client.call("POST", PAY, json=manual, key="auth-1")
+    assert (first.status_code, first.json()["status"]) == (201, "authorized")
+    # The core stored the payment with the key when it left `pending`; the HTTP layer wrote
+    # nothing more, so the row still holds the core's answer.
+    row = await hub.store.peek_key(issued.merchant_id, "auth-1")
+    assert row is not None
+    assert (row.state, row.response_status) == ("completed", CORE_ANSWER)
+    payment_id = first.json()["id"]
+    captured = await client.call(
+        "POST", f"{PAY}/{{payment_id}}/capture", path={"payment_id": payment_id}, json={}
+    )
+    assert captured.json()["status"] == "captured"
+    again = await client.call("POST", PAY, json=manual, key="auth-1")
+    assert again.status_code == 201
+    assert again.headers["idempotent-replayed"] == "true"
+    # Equal as JSON: PostgreSQL keeps JSON as JSONB, which does not keep key order.
+    assert again.json() == first.json(), "the answer first sent, not the payment as it is now"

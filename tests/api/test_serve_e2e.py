@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import selectors
-import socket
 import subprocess
 import sys
 import time
@@ -15,13 +14,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from gatewayhub_sandbox.launch import free_port
+
 COMMAND = str(Path(sys.executable).with_name("gatewayhub"))
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def first_line(process: subprocess.Popen[str], within: float) -> str:

@@ -12,7 +12,6 @@ import base64
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -30,15 +29,10 @@ from gatewayhub.api.merchants import create_merchant
 from gatewayhub.clock import SystemClock
 from gatewayhub.hub import Hub
 from gatewayhub.storage import migrate_database, open_database
+from gatewayhub_sandbox.launch import free_port
 
 GATEWAYHUB = str(Path(sys.executable).with_name("gatewayhub"))
 ENV = {**os.environ, "GATEWAYHUB_LOG_LEVEL": "WARNING"}
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def wait_until_answers(url: str, process: subprocess.Popen[bytes], within: float = 60) -> None:
@@ -144,8 +138,10 @@ class Cluster:
             f'redis_prefix = "{self.redis_prefix}"',
             "pool_size = 4",
             "max_overflow = 4",
+            # Send window: deadline 0.5 + timeout 1 + grace 0.5 = 2 s.
             "idempotency_lease_seconds = 3",
             "reconcile_after_seconds = 2",
+            "in_flight_grace_seconds = 0.5",
             "reconcile_lease_seconds = 3",
             "inbox_lease_seconds = 2",
             "health_refresh_seconds = 0.5",
@@ -154,6 +150,7 @@ class Cluster:
             'strategies = ["priority"]',
             "[retry]",
             "tries_per_attempt = 1",
+            "deadline = 0.5",
             "[health]",
             "consecutive_failures = 3",
             "open_seconds = 60",
@@ -177,6 +174,7 @@ class Cluster:
                 f"[providers.{box.name}.settings]",
                 f'base_url = "{box.url}"',
                 'currencies = ["EUR"]',
+                "timeouts = { total = 1 }",
             ]
         path = self.folder / "gateway.toml"
         path.write_text("\n".join(lines) + "\n")

@@ -22,11 +22,21 @@ from gatewayhub_sandbox.provider import SandboxProvider
 def config(database_url: str, sandbox_url: str, lease: float) -> Any:
     return parse_config(
         {
-            "gateway": {"database_url": database_url, "idempotency_lease_seconds": lease},
+            # A send window of 3 s (deadline 1 + timeout 1 + grace 1): leases from 3 s.
+            "gateway": {
+                "database_url": database_url,
+                "idempotency_lease_seconds": lease,
+                "in_flight_grace_seconds": 1,
+            },
+            "retry": {"deadline": 1},
             "providers": {
                 "sandbox": {
                     "type": "sandbox",
-                    "settings": {"base_url": sandbox_url, "currencies": ["EUR"]},
+                    "settings": {
+                        "base_url": sandbox_url,
+                        "currencies": ["EUR"],
+                        "timeouts": {"total": 1},
+                    },
                 }
             },
         }

@@ -89,7 +89,7 @@ async def create_endpoint(api: Api, request: Request, who: Principal) -> Respons
     if key is None:
         body, secret = await register()
         return json_response(201, {**body, "secret": secret})
-    use = KeyUse.of(who.merchant_id, key, "webhook_endpoint", command.model_dump(mode="json"))
+    use = KeyUse(who.merchant_id, key, "webhook_endpoint", command.model_dump(mode="json"))
     stored = await api.keys.claim(use, api.hub.clock.now())
     if stored is not None:
         if stored.status_code != 201:

@@ -5,8 +5,11 @@ it in the same transaction as its first write: a request that dies half-way is r
 the next one with that key, never done twice. Before calling the core, the API reads the
 key's row: a completed key is answered from the row (status and body as first sent, with
 `Idempotent-Replayed: true`), a key used for another request is `idempotency_conflict`, and
-a key still held is `request_in_progress`. Once the core is done, the exact response is
-stored on the key, so declines and refunds replay byte for byte.
+a key still held is `request_in_progress`. Once the core is done, the response is stored
+on the key, so declines and refunds replay with the status and body first sent.
+Authorizations need no such second write: the core stores the payment with the key in the
+transaction that gives it its outcome, and the route's answer is a pure function of that
+payment, so a replay is rendered from it (`CoreAnswer`) without running the core again.
 
 Operations without side effects in the core (route preview) claim the key here instead.
 """
@@ -16,56 +19,29 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-from sqlalchemy.engine import Connection
 from starlette.responses import Response
 
 from gatewayhub.api.problems import PROBLEM_JSON, Problem, json_response
 from gatewayhub.idempotency import fingerprint
-from gatewayhub.storage.schema import idempotency_keys
 from gatewayhub.storage.store import CORE_ANSWER, ClaimOutcome, KeyCompletion, KeyRequest, Store
 
 HEADER = "Idempotency-Key"
-_PEEK = sa.select(
-    idempotency_keys.c.operation,
-    idempotency_keys.c.fingerprint,
-    idempotency_keys.c.state,
-    idempotency_keys.c.response_status,
-    idempotency_keys.c.response_body,
-    idempotency_keys.c.locked_until,
-).where(
-    (idempotency_keys.c.merchant_id == sa.bindparam("merchant"))
-    & (idempotency_keys.c.key == sa.bindparam("key"))
-)
-# The lookup runs before every keyed POST: compiled once per dialect and sent through the
-# driver, as the store's hot statements are (through SQLAlchemy's execute it cost ~0.7 ms).
-_PEEK_SQL: dict[str, tuple[str, tuple[str, ...]]] = {}
-
-
-def _peek(conn: Connection, merchant_id: str, key: str) -> Any:
-    dialect = conn.dialect.name
-    if dialect not in _PEEK_SQL:
-        compiled = _PEEK.compile(dialect=conn.dialect)
-        _PEEK_SQL[dialect] = (str(compiled), tuple(compiled.positiontup or ()))
-    sql, names = _PEEK_SQL[dialect]
-    values = {"merchant": merchant_id, "key": key}
-    return conn.exec_driver_sql(sql, tuple(values[n] for n in names)).first()
-
-
-def _utc(value: datetime | str) -> datetime:
-    """A lease end as the driver returns it (SQLite: SQLAlchemy's naive UTC text)."""
-    if isinstance(value, str):
-        return datetime.fromisoformat(value).replace(tzinfo=UTC)
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
 REPLAYED = "Idempotent-Replayed"
-RENDER = Response(status_code=204)
-"""`answered` for a key the core completed (`CORE_ANSWER`): run the route, which finds the
-payment through the core's replay and renders it exactly as the first request did."""
+
+
+@dataclass(frozen=True, slots=True)
+class CoreAnswer:
+    """A key the core completed (`CORE_ANSWER`): `body` is the payment as the core stored it
+    in the transaction that gave it its outcome (JSON text, or decoded)."""
+
+    body: Any
+
+    def json(self) -> str | bytes:
+        """The payment as JSON text."""
+        return self.body if isinstance(self.body, str | bytes) else json.dumps(self.body)
 
 
 def read_key(value: str | None) -> str | None:
@@ -105,17 +81,18 @@ def _in_progress() -> Problem:
 
 @dataclass(frozen=True, slots=True)
 class KeyUse:
-    """One request's use of a key: the operation and request fingerprint the core records."""
+    """One request's use of a key: the operation and the request, as the core records them
+    (`operation` and `payload` exactly as the core fingerprints them)."""
 
     merchant_id: str
     key: str
     operation: str
-    fingerprint: str
+    payload: dict[str, Any]
 
-    @classmethod
-    def of(cls, merchant_id: str, key: str, operation: str, payload: dict[str, Any]) -> KeyUse:
-        """`operation` and `payload` exactly as the core fingerprints them."""
-        return cls(merchant_id, key, operation, fingerprint(operation, payload))
+    def fingerprint(self) -> str:
+        """The request's fingerprint; computed only when a stored key is compared or claimed
+        here (for a new key the core computes it as it claims the key)."""
+        return fingerprint(self.operation, self.payload)
 
 
 class HttpIdempotency:
@@ -130,30 +107,29 @@ class HttpIdempotency:
         """The hub's store (it exists once the hub is started)."""
         return self._store()
 
-    async def answered(self, use: KeyUse, now: datetime) -> Response | None:
+    async def answered(self, use: KeyUse, now: datetime) -> Response | CoreAnswer | None:
         """The stored answer when the key was used before; None when the core should run;
-        `RENDER` when the core's stored payment is to be rendered by the route as a replay."""
-
-        def body(conn: Connection) -> Any:
-            return _peek(conn, use.merchant_id, use.key)
-
-        row = await self.store.db.run(body)
+        a `CoreAnswer` when the core completed the key (the route renders its payment)."""
+        row = await self.store.peek_key(use.merchant_id, use.key)
         if row is None:
             return None
-        operation, fingerprint_, state, status, stored, locked_until = row
-        if operation != use.operation or fingerprint_ != use.fingerprint:
+        if row.operation != use.operation or row.fingerprint != use.fingerprint():
             raise _conflict()
-        if state == "completed" and status == CORE_ANSWER:
-            return RENDER  # the core finished; the route renders its answer as a replay
-        if state == "completed":
-            return replay(status, json.loads(stored) if isinstance(stored, str) else stored)
-        if locked_until is not None and _utc(locked_until) > now:
+        if row.state == "completed" and row.response_status == CORE_ANSWER:
+            return CoreAnswer(row.response_body)
+        if row.state == "completed":
+            stored = row.response_body
+            return replay(
+                int(row.response_status or 200),
+                json.loads(stored) if isinstance(stored, str) else stored,
+            )
+        if row.locked_until is not None and row.locked_until > now:
             raise _in_progress()
         return None  # its holder died: the core resumes the operation
 
     async def claim(self, use: KeyUse, now: datetime) -> Response | None:
         """Claim the key for an operation the core does not key itself."""
-        request = KeyRequest(use.merchant_id, use.key, use.operation, use.fingerprint, self.lease)
+        request = KeyRequest(use.merchant_id, use.key, use.operation, use.fingerprint(), self.lease)
         claim = await self.store.claim_key(request, "", now)
         if claim.outcome is ClaimOutcome.CONFLICT:
             raise _conflict()

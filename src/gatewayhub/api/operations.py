@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -11,7 +12,7 @@ from starlette.responses import Response
 
 from gatewayhub.api.auth import Principal
 from gatewayhub.api.context import Api
-from gatewayhub.api.idempotency import HEADER, RENDER, REPLAYED, KeyUse, read_key
+from gatewayhub.api.idempotency import HEADER, REPLAYED, CoreAnswer, KeyUse, read_key, replay
 from gatewayhub.api.problems import PROBLEM_JSON, Problem, json_response, problem_of
 from gatewayhub.errors import (
     GatewayError,
@@ -23,6 +24,18 @@ from gatewayhub.errors import (
 log = logging.getLogger("gatewayhub.api")
 Answer = tuple[int, Any]
 Run = Callable[[str | None], Awaitable[Answer]]
+
+
+@dataclass(frozen=True, slots=True)
+class Rendering:
+    """How a route answers from the payment the core stores with a completed key.
+
+    `answer` renders that payment (JSON) as the route does; `stored(status, body)` says
+    whether an answer the route just gave was rendered from a payment the core stored with
+    the key (then nothing more needs writing)."""
+
+    answer: Callable[[str | bytes], Answer]
+    stored: Callable[[int, Any], bool]
 
 
 def answer_response(status: int, body: Any) -> Response:
@@ -39,19 +52,24 @@ async def keyed(
     operation: str,
     payload: dict[str, Any],
     run: Run,
+    rendering: Rendering | None = None,
 ) -> Response:
     """Run a payment operation whose key the core claims (`run` gets the key).
 
     The response is stored on the key unless the outcome is still open: an unknown
     provider answer (202) keeps the key held, so a later retry resumes and settles it;
-    `NotSent` releases it, nothing having changed."""
+    `NotSent` releases it, nothing having changed. With a `rendering`, the payment the core
+    stored with the key is the stored answer: replays are rendered from it."""
     key = read_key(request.headers.get(HEADER))
-    use = KeyUse.of(who.merchant_id, key, operation, payload) if key else None
+    use = KeyUse(who.merchant_id, key, operation, payload) if key else None
     replayed = False
     if use is not None:
         stored = await api.keys.answered(use, api.hub.clock.now())
-        replayed = stored is RENDER
-        if stored is not None and not replayed:
+        if isinstance(stored, CoreAnswer) and rendering is not None:
+            return replay(*rendering.answer(stored.json()))
+        # Without a rendering the route runs again: the core replays its payment.
+        replayed = isinstance(stored, CoreAnswer)
+        if isinstance(stored, Response):
             return stored
     try:
         status, body = await run(key)
@@ -69,7 +87,7 @@ async def keyed(
         if use is not None and problem.status < 500:
             await api.keys.complete(use, problem.status, problem.document(), api.hub.clock.now())
         return problem.response()
-    if use is not None:
+    if use is not None and not (rendering is not None and rendering.stored(status, body)):
         await api.keys.complete(use, status, body, api.hub.clock.now())
     response = answer_response(status, body)
     if replayed:
@@ -89,7 +107,7 @@ async def claimed(
     key = read_key(request.headers.get(HEADER))
     if key is None:
         return answer_response(*await run())
-    use = KeyUse.of(who.merchant_id, key, operation, payload)
+    use = KeyUse(who.merchant_id, key, operation, payload)
     stored = await api.keys.claim(use, api.hub.clock.now())
     if stored is not None:
         return stored

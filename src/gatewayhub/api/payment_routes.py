@@ -11,7 +11,7 @@ from starlette.responses import Response
 from gatewayhub.api.auth import Principal
 from gatewayhub.api.bodies import json_object, path_id, validated
 from gatewayhub.api.context import Api
-from gatewayhub.api.operations import Answer, keyed
+from gatewayhub.api.operations import Answer, Rendering, keyed
 from gatewayhub.api.problems import Problem, json_response
 from gatewayhub.errors import DeclineCode
 from gatewayhub.models import AuthorizeRequest, CaptureRequest, CurrencyCode, PaymentStatus
@@ -54,6 +54,19 @@ def payment_answer(view: PaymentView, status: int) -> Answer:
     return problem.status, problem.document()
 
 
+def _stored_by_core(status: int, body: Any) -> bool:
+    """Whether the core stored this answer's payment with the key: it does in the
+    transaction that takes the payment out of `pending`."""
+    payment = body if status < 400 else body["payment"]
+    return bool(payment["status"] != PaymentStatus.PENDING.value)
+
+
+AUTHORIZE_RENDERING = Rendering(
+    answer=lambda stored: payment_answer(PaymentView.model_validate_json(stored), 201),
+    stored=_stored_by_core,
+)
+
+
 async def create_payment(api: Api, request: Request, who: Principal) -> Response:
     """POST /v1/payments"""
     data = await json_object(request, api.service.max_body_bytes, required=True)
@@ -65,7 +78,8 @@ async def create_payment(api: Api, request: Request, who: Principal) -> Response
         api.metrics.count_attempts(view.attempts, since)
         return payment_answer(view, 201)
 
-    return await keyed(api, request, who, "authorize", command.model_dump(mode="json"), run)
+    payload = command.model_dump(mode="json")
+    return await keyed(api, request, who, "authorize", payload, run, AUTHORIZE_RENDERING)
 
 
 async def capture_payment(api: Api, request: Request, who: Principal) -> Response:

@@ -9,6 +9,7 @@ every worker, which stops accepting, finishes its requests and closes its hub.
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import socket
 from collections.abc import AsyncIterator, Sequence
@@ -69,6 +70,12 @@ def _app(hub: Hub) -> Starlette:
     @asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
         async with hub:
+            # What exists once the hub has started (modules, the schema, compiled statements,
+            # validators: ~10^5 objects) lives as long as the process. Left to the cyclic
+            # collector, each full collection walks all of it and answers nothing meanwhile:
+            # measured 56 ms per pause, one every ~1,500 payments. Frozen, it is never
+            # walked; what requests allocate is collected as before.
+            gc.freeze()
             yield
 
     return create_app(hub, lifespan=lifespan)

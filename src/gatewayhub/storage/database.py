@@ -57,6 +57,10 @@ class Database(ABC):
         """Run `body` in one transaction; commit if it returns, roll back if it raises."""
 
     @abstractmethod
+    async def read(self, body: Callable[[Connection], T]) -> T:
+        """Run a `body` that only reads, in one transaction that takes no write lock."""
+
+    @abstractmethod
     async def migrate(self) -> None:
         """Bring the schema up to date (safe to call from several processes at once)."""
 
@@ -137,6 +141,20 @@ class SQLiteDatabase(Database):
             raise
         return result
 
+    async def read(self, body: Callable[[Connection], T]) -> T:
+        """Run `body` in a deferred transaction: a read snapshot, and no write lock to wait
+        for or to hold up writers with (a lookup before every keyed request needs none)."""
+        connection = self._conn()
+        driver: sqlite3.Connection = connection.connection.driver_connection  # type: ignore[assignment]
+        driver.execute("BEGIN")
+        try:
+            return body(connection)
+        finally:
+            if connection.in_transaction():
+                connection.rollback()  # the driver's rollback(): ends the read
+            else:
+                driver.rollback()
+
     async def migrate(self) -> None:
         """Apply migrations (the IMMEDIATE transaction serializes concurrent processes)."""
         await self.run(upgrade)
@@ -191,6 +209,10 @@ class PostgresDatabase(Database):
         """Run `body` through asyncpg in one transaction."""
         async with self._engine.begin() as connection:
             return await connection.run_sync(body)
+
+    async def read(self, body: Callable[[Connection], T]) -> T:
+        """A read is a transaction like any other here (readers never block writers)."""
+        return await self.run(body)
 
     async def migrate(self) -> None:
         """Apply migrations under an advisory lock, so concurrent instances migrate once."""

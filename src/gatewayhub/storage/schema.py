@@ -87,7 +87,6 @@ payments = sa.Table(
     sa.CheckConstraint("refunded >= 0 AND refunded <= captured", name="refunded_le_captured"),
     sa.Index(None, "merchant_id", "id"),
     sa.Index(None, "provider", "provider_reference"),
-    sa.Index(None, "status", "updated_at"),
 )
 
 attempts = sa.Table(
@@ -114,7 +113,7 @@ attempts = sa.Table(
     sa.Column("tries", sa.Integer, nullable=False),
     sa.UniqueConstraint("payment_id", "seq"),
     sa.Index(None, "provider", "provider_reference"),
-    sa.Index(None, "status"),
+    sa.Index(None, "status", "started_at"),  # the reconciler's search for open attempts
 )
 
 refunds = sa.Table(
@@ -178,7 +177,6 @@ ledger_entries = sa.Table(
     sa.Column("currency", sa.String(3), nullable=False),
     sa.Column("amount", Amount, nullable=False),
     sa.Column("created_at", UTCDateTime(), nullable=False),
-    sa.Index(None, "transaction_id"),
     sa.Index(None, "payment_id"),
     sa.Index(None, "merchant_id", "account", "currency"),
 )

@@ -1,4 +1,4 @@
-"""The writes on a payment's hot path, compiled once per dialect and sent through the driver.
+"""The statements on a payment's hot path, compiled once per dialect and sent through the driver.
 
 SQLAlchemy builds and compiles these statements (for SQLite and PostgreSQL alike); what is
 skipped is its per-execution machinery - cache-key generation, execution context, result
@@ -139,3 +139,32 @@ class HotStatement:
             _sqlite3(conn).executemany(plan.sql, [plan.row(row) for row in rows])
         else:
             conn.exec_driver_sql(plan.sql, [plan.row(row) for row in rows])
+
+
+class HotQuery:
+    """One SELECT of at most one row, compiled once per dialect and sent through the driver.
+
+    Values come back as the driver gives them (on SQLite: datetimes and JSON as text) and
+    bind values go in as they are: it is meant for lookups by key columns."""
+
+    __slots__ = ("_plans", "_query")
+
+    def __init__(self, query: sa.Select[Any]) -> None:
+        self._query = query
+        self._plans: dict[str, tuple[str, Callable[[Mapping[str, Any]], tuple[Any, ...]]]] = {}
+
+    def first(self, conn: Connection, params: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """The row, or None."""
+        plan = self._plans.get(conn.dialect.name)
+        if plan is None:
+            compiled = self._query.compile(dialect=conn.dialect)
+            names = compiled.positiontup or []
+            if len(names) < 2:
+                raise TypeError(f"{conn.dialect.name}: expected two or more positional parameters")
+            plan = self._plans[conn.dialect.name] = (str(compiled), operator.itemgetter(*names))
+        sql, pick = plan
+        if conn.dialect.name == "sqlite":
+            row = _sqlite3(conn).execute(sql, pick(params)).fetchone()
+            return None if row is None else tuple(row)
+        found = conn.exec_driver_sql(sql, pick(params)).first()
+        return None if found is None else tuple(found)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -39,7 +39,7 @@ from gatewayhub.storage.schema import (
     refunds,
     webhook_inbox,
 )
-from gatewayhub.storage.statements import HotStatement
+from gatewayhub.storage.statements import HotQuery, HotStatement
 
 
 class VersionConflict(Exception):
@@ -88,6 +88,18 @@ class KeyCompletion:
 
 
 @dataclass(frozen=True, slots=True)
+class KeyState:
+    """What a key's row says, read before a request runs."""
+
+    operation: str
+    fingerprint: str
+    state: str
+    response_status: int | None
+    response_body: Any  # JSON text, or the decoded value, as the driver returns it
+    locked_until: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class InboxItem:
     """A stored provider webhook event waiting to be applied."""
 
@@ -131,6 +143,16 @@ _KEY_WHERE = (idempotency_keys.c.merchant_id == sa.bindparam("b_merchant")) & (
     idempotency_keys.c.key == sa.bindparam("b_key")
 )
 _KEY_SELECT = sa.select(idempotency_keys).where(_KEY_WHERE).with_for_update()
+_KEY_PEEK = HotQuery(
+    sa.select(
+        idempotency_keys.c.operation,
+        idempotency_keys.c.fingerprint,
+        idempotency_keys.c.state,
+        idempotency_keys.c.response_status,
+        idempotency_keys.c.response_body,
+        idempotency_keys.c.locked_until,
+    ).where(_KEY_WHERE)
+)
 
 
 def _insert(table: sa.Table, skip: tuple[str, ...] = ()) -> HotStatement:
@@ -358,6 +380,15 @@ def _refund_from(row: Row[Any]) -> Refund:
 # -- transaction bodies -------------------------------------------------------------------------
 
 
+def _aware(value: datetime | str | None) -> datetime | None:
+    """A datetime as the driver returns it (SQLite: SQLAlchemy's naive UTC text), as UTC."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
 def _claim(conn: Connection, req: KeyRequest, resource_id: str, now: datetime) -> Claim:
     inserted = _KEY_CLAIM.execute(
         conn,
@@ -518,9 +549,10 @@ left it, not yet an HTTP answer (the HTTP layer renders it as the route does: 20
 def _overdue(older_than: datetime, waiting_older_than: datetime) -> sa.ColumnElement[bool]:
     """A payment with an attempt open since before `older_than`, or waiting for the
     customer (requires_action) since before `waiting_older_than`."""
-    return sa.exists().where(
-        (attempts.c.payment_id == payments.c.id)
-        & (
+    # Driven from the open attempts (index on status, started_at): a handful of rows,
+    # however many payments the table holds; a correlated EXISTS scanned every payment.
+    return payments.c.id.in_(
+        sa.select(attempts.c.payment_id).where(
             (attempts.c.status.in_(_OPEN_ATTEMPTS) & (attempts.c.started_at < older_than))
             | (
                 (attempts.c.status == AttemptStatus.REQUIRES_ACTION.value)
@@ -808,6 +840,16 @@ class Store:
             & (idempotency_keys.c.state == "in_progress")
         )
         return await self.db.run(lambda conn: conn.execute(query.limit(1)).first() is not None)
+
+    async def peek_key(self, merchant_id: str, key: str) -> KeyState | None:
+        """A key's row, read without claiming it (None when the key is new)."""
+        row = await self.db.read(
+            lambda conn: _KEY_PEEK.first(conn, {"b_merchant": merchant_id, "b_key": key})
+        )
+        if row is None:
+            return None
+        operation, fingerprint, state, status, body, locked_until = row
+        return KeyState(operation, fingerprint, state, status, body, _aware(locked_until))
 
     async def claim_key(self, key: KeyRequest, resource_id: str, now: datetime) -> Claim:
         """Claim a key for an operation on an existing resource (capture, refund, ...)."""
