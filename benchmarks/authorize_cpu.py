@@ -53,16 +53,11 @@ from gatewayhub.provider import Capabilities
 from gatewayhub.routing import ProviderProfile, Router, RouteRequest, RoutingPolicy, Strategy
 from gatewayhub.storage.database import open_database
 from gatewayhub.testing import FixedClock
+from gatewayhub_sandbox.launch import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 API_KEY = "sk_sandbox_local"
 HEADING = "## Authorization CPU: gatewayhub SDK vs raw httpx"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def start_server(port: int) -> subprocess.Popen[bytes]:

@@ -14,46 +14,27 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import base64
 import os
 import platform
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
 import httpx
 
+sys.path.insert(0, str(Path(__file__).parent))
+from service_latency import GATEWAYHUB, free_port, gateway_toml, wait_http
+
 HEADING = "## Load: one vs two gateway instances (PostgreSQL + Redis)"
-GATEWAYHUB = str(Path(sys.executable).with_name("gatewayhub"))
 ADMIN_URL = os.environ.get(
     "GATEWAYHUB_BENCH_POSTGRES", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 REDIS_URL = os.environ.get("GATEWAYHUB_BENCH_REDIS", "redis://127.0.0.1:6379/0")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def wait_http(url: str, within: float = 90.0) -> None:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(url, timeout=1.0).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise RuntimeError(f"{url} did not answer")
 
 
 @dataclass
@@ -150,30 +131,10 @@ class Deployment:
                 stderr=subprocess.DEVNULL,
             )
         )
-        wait_http(f"http://127.0.0.1:{sandbox_port}/_sandbox/events")
+        wait_http(f"http://127.0.0.1:{sandbox_port}/_sandbox/events", within=90)
         self.config = self.folder / "gateway.toml"
-        self.config.write_text(
-            f"""
-[gateway]
-database_url = "{self.database_url}"
-redis_url = "{REDIS_URL}"
-redis_prefix = "gh_bench_{secrets.token_hex(4)}"
-
-[service.rate_limit]
-requests_per_second = 100000
-burst = 100000
-
-[webhooks]
-encryption_key = "{base64.b64encode(secrets.token_bytes(32)).decode()}"
-
-[providers.sandbox_bench]
-type = "sandbox"
-
-[providers.sandbox_bench.settings]
-base_url = "http://127.0.0.1:{sandbox_port}"
-currencies = ["EUR"]
-"""
-        )
+        shared = f'redis_url = "{REDIS_URL}"\nredis_prefix = "gh_bench_{secrets.token_hex(4)}"\n'
+        self.config.write_text(gateway_toml(self.database_url, sandbox_port, shared))
         subprocess.run(
             [GATEWAYHUB, "migrate", "--config", str(self.config)], check=True, capture_output=True
         )
@@ -193,7 +154,7 @@ currencies = ["EUR"]
         )
         self.instances.append(process)
         url = f"http://127.0.0.1:{port}"
-        wait_http(f"{url}/readyz")
+        wait_http(f"{url}/readyz", within=90)
         return url
 
     def stop(self) -> None:
