@@ -104,3 +104,21 @@ async def test_postgres_connections_carry_the_configured_timeouts(postgres_url: 
         pool = hub.store.db._engine.pool  # type: ignore[attr-defined]
         assert setting == "7500ms"
         assert (pool.size(), pool._max_overflow) == (3, 1)
+
+
+async def test_embedded_sandbox_webhooks_during_close_are_refused_quietly(
+    sqlite_url: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    config = parse_config(
+        {
+            "gateway": {"database_url": sqlite_url},
+            "providers": {"s": {"type": "sandbox", "settings": {"webhook_delay_ms": 30}}},
+        }
+    )
+    caplog.set_level(logging.INFO)
+    async with Hub(config, background=False) as hub:
+        await hub.authorize(**EUR_10)
+    await asyncio.sleep(0.1)  # the emulator's delayed webhook fires after the close
+
+    assert "s: webhook arrived while the hub was closing; not taken" in caplog.text
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
