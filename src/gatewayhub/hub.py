@@ -52,7 +52,7 @@ from gatewayhub.routing import (
     RouteDecision,
     Router,
 )
-from gatewayhub.service import PaymentService, ProviderAccount
+from gatewayhub.service import AttemptObserver, PaymentService, ProviderAccount
 from gatewayhub.shared import RedisLink, SharedHealth
 from gatewayhub.storage import Database, Store, open_database
 from gatewayhub.views import EventView, PaymentView, RefundView
@@ -119,6 +119,7 @@ class Hub:
         self._dispatcher: Dispatcher | None = None
         self._outbound_wake = asyncio.Event()
         self._inflight = InFlight()
+        self._attempt_observers: list[AttemptObserver] = []
         self.redis: RedisLink | None = None
         self._shared_health: SharedHealth | None = None
         """The Redis link when `[gateway] redis_url` is set (for shared rate limiters)."""
@@ -232,6 +233,7 @@ class Hub:
             rng=self.rng,
             key_lease=timedelta(seconds=gateway.idempotency_lease_seconds),
             send_window=timedelta(seconds=self._send_window),
+            observers=self._attempt_observers,
         )
         self._intake = WebhookIntake(
             self._service, self.store, self.clock, timedelta(seconds=gateway.inbox_lease_seconds)
@@ -347,6 +349,11 @@ class Hub:
         tb: TracebackType | None,
     ) -> None:
         await self.close()
+
+    def observe_attempts(self, observer: AttemptObserver) -> None:
+        """Tell `observer` of every attempt change this process commits from now on, across
+        restarts of the hub: attempts started, answered, and unknown outcomes resolved."""
+        self._attempt_observers.append(observer)
 
     @property
     def service(self) -> PaymentService:

@@ -126,6 +126,16 @@ class OutboxMessage:
     payload: dict[str, Any]
 
 
+@dataclass(frozen=True, slots=True)
+class AttemptChange:
+    """An attempt moving from one status to another (`before` is None when it starts)."""
+
+    provider: str
+    operation: Operation
+    before: AttemptStatus | None
+    after: AttemptStatus
+
+
 @dataclass(slots=True)
 class Changes:
     """What happened since the payment was loaded; flushed by the store in one transaction."""
@@ -137,6 +147,8 @@ class Changes:
     events: list[Event] = field(default_factory=list)
     postings: list[ledger.Posting] = field(default_factory=list)
     outbox: list[OutboxMessage] = field(default_factory=list)
+    # Not written: told to the service's observers (metrics) once the rest is committed.
+    attempt_changes: list[AttemptChange] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -298,6 +310,9 @@ class Payment:
         )
         self.attempts.append(attempt)
         self.changes.new_attempts.append(attempt)
+        self.changes.attempt_changes.append(
+            AttemptChange(provider, operation, None, AttemptStatus.STARTED)
+        )
         self.updated_at = now
         return attempt
 
@@ -312,6 +327,10 @@ class Payment:
         message: str | None = None,
     ) -> None:
         resolved = attempt.status is AttemptStatus.UNKNOWN and status not in OPEN_ATTEMPT
+        if attempt.status is not status:
+            self.changes.attempt_changes.append(
+                AttemptChange(attempt.provider, attempt.operation, attempt.status, status)
+            )
         attempt.status = status
         if status not in OPEN_ATTEMPT:
             attempt.finished_at = now

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import Enum
@@ -60,7 +60,7 @@ from gatewayhub.models import (
     VoidCall,
 )
 from gatewayhub.money import Money
-from gatewayhub.payment import Attempt, Payment, Refund, attempt_decline
+from gatewayhub.payment import Attempt, AttemptChange, Changes, Payment, Refund, attempt_decline
 from gatewayhub.provider import Provider, UnsupportedOperation, check_echo
 from gatewayhub.retry import Action, RetryPolicy, call_with_retries, decide
 from gatewayhub.routing import ProviderProfile, RouteDecision, Router, RouteRequest
@@ -135,6 +135,11 @@ class ProviderAccount:
         return self.profile.account
 
 
+# Told every committed attempt change, whatever started it (an API request, the SDK, the
+# reconciler, a provider webhook): how /metrics counts provider calls.
+AttemptObserver = Callable[[Sequence[AttemptChange]], None]
+
+
 class PaymentService:
     """Use cases over the store, the router, provider health and the adapters."""
 
@@ -150,6 +155,7 @@ class PaymentService:
         rng: random.Random | None = None,
         key_lease: timedelta = timedelta(seconds=60),
         send_window: timedelta = timedelta(0),
+        observers: Sequence[AttemptObserver] = (),
     ) -> None:
         self.store = store
         self.accounts = dict(accounts)
@@ -162,6 +168,7 @@ class PaymentService:
         # How long after its start an attempt may still reach its provider (`Hub`): a
         # lookup finding nothing sooner proves nothing.
         self.send_window = send_window
+        self.observers = observers
 
     # -- reading ------------------------------------------------------------------------------
 
@@ -207,8 +214,10 @@ class PaymentService:
             now,
             self._attempt_id(),
         )
+        changes = payment.changes
         claim = await self.store.create_payment(payment, key, now)
         if claim.outcome is ClaimOutcome.NEW:
+            self._committed(changes)
             return await self._authorize_flow(payment, request, decision, key)
         if claim.outcome is ClaimOutcome.RESUME:
             resumed = await self.get(merchant_id, str(claim.resource_id))
@@ -973,14 +982,27 @@ class PaymentService:
             if key is not None and payment.status is not PaymentStatus.PENDING:
                 body = EncodedJSON(PaymentView.of(payment).model_dump_json())
                 completion = KeyCompletion(key.merchant_id, key.key, CORE_ANSWER, body)
+            changes = payment.changes
             try:
                 await self.store.save(payment, completion)
             except VersionConflict:
                 payment = await self.get(None, payment.id)
                 step(payment)
             else:
+                self._committed(changes)
                 return payment
         raise VersionConflict(payment.id)
+
+    def _committed(self, changes: Changes) -> None:
+        if not changes.attempt_changes:
+            return
+        for observe in self.observers:
+            try:
+                observe(changes.attempt_changes)
+            except Exception:
+                # The change is on disk already: a failing observer must not turn it into
+                # an error the caller would retry.
+                log.exception("an attempt observer failed")
 
     def _noting(self, type_: str, attempt_id: str, reason: str) -> Step:
         now = self.clock.now()

@@ -1,14 +1,15 @@
 """Prometheus metrics of one API instance, in a registry of its own.
 
-Provider attempts are counted from the payments the API answers with (the attempts each
-request started), so no hook into the core is needed; circuit states and approval rates are
-read from the hub's health at scrape time.
+Provider attempts are counted as the core commits them (`Hub.observe_attempts`), whatever
+started them: an API request, the SDK in the same process, the reconciler or a provider
+webhook. Each attempt counts once as started and once by its first answer; an unknown outcome
+counts as an error, and its later resolution under `unknown_outcomes_resolved`. Circuit states
+and approval rates are read from the hub's health at scrape time.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Sequence
 
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -23,7 +24,7 @@ from prometheus_client.registry import Collector
 from gatewayhub.health import BreakerState
 from gatewayhub.hub import Hub
 from gatewayhub.models import AttemptStatus
-from gatewayhub.views import AttemptView
+from gatewayhub.payment import AttemptChange
 
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 _CIRCUIT_VALUE = {BreakerState.CLOSED: 0, BreakerState.HALF_OPEN: 1, BreakerState.OPEN: 2}
@@ -89,6 +90,12 @@ class Metrics:
             labels,
             registry=r,
         )
+        self.resolved = Counter(
+            "gatewayhub_unknown_outcomes_resolved",
+            "Provider calls whose unknown outcome was settled later, by what it turned out to be",
+            [*labels, "outcome"],
+            registry=r,
+        )
         self.webhooks = Counter(
             "gatewayhub_webhooks",
             "Provider webhooks received, by outcome (accepted, duplicate, rejected)",
@@ -102,19 +109,21 @@ class Metrics:
             registry=r,
         )
         r.register(_HealthCollector(hub))
+        hub.observe_attempts(self.count_attempts)
 
-    def count_attempts(self, attempts: list[AttemptView], since: datetime) -> None:
-        """Count the attempts a request started (`started_at` at or after `since`)."""
-        for a in attempts:
-            if a.started_at < since:
-                continue
-            labels = (a.provider, a.operation.value)
-            self.attempts.labels(*labels).inc()
-            if a.status is AttemptStatus.SUCCEEDED:
+    def count_attempts(self, changes: Sequence[AttemptChange]) -> None:
+        """Count committed attempt changes (see the module's docstring)."""
+        for change in changes:
+            labels = (change.provider, change.operation.value)
+            if change.before is None:
+                self.attempts.labels(*labels).inc()
+            elif change.before is AttemptStatus.UNKNOWN:
+                self.resolved.labels(*labels, change.after.value).inc()
+            elif change.after is AttemptStatus.SUCCEEDED:
                 self.approvals.labels(*labels).inc()
-            elif a.status is AttemptStatus.DECLINED:
+            elif change.after is AttemptStatus.DECLINED:
                 self.declines.labels(*labels).inc()
-            elif a.status in _ERRORS:
+            elif change.after in _ERRORS:
                 self.errors.labels(*labels).inc()
 
     def render(self) -> bytes:

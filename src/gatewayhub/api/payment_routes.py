@@ -71,11 +71,9 @@ async def create_payment(api: Api, request: Request, who: Principal) -> Response
     """POST /v1/payments"""
     data = await json_object(request, api.service.max_body_bytes, required=True)
     command = validated(AuthorizeRequest, data)
-    since = api.hub.clock.now()
 
     async def run(key: str | None) -> Answer:
         view = await api.hub.authorize(command, idempotency_key=key, merchant_id=who.merchant_id)
-        api.metrics.count_attempts(view.attempts, since)
         return payment_answer(view, 201)
 
     payload = command.model_dump(mode="json")
@@ -87,7 +85,6 @@ async def capture_payment(api: Api, request: Request, who: Principal) -> Respons
     payment_id = path_id(request, "payment_id")
     data = await json_object(request, api.service.max_body_bytes, required=False)
     command = validated(CaptureRequest, data)
-    since = api.hub.clock.now()
 
     async def run(key: str | None) -> Answer:
         view = await api.hub.capture(
@@ -97,7 +94,6 @@ async def capture_payment(api: Api, request: Request, who: Principal) -> Respons
             idempotency_key=key,
             merchant_id=who.merchant_id,
         )
-        api.metrics.count_attempts(view.attempts, since)
         return 200, view.model_dump(mode="json")
 
     payload = command.model_dump(mode="json")
@@ -107,11 +103,9 @@ async def capture_payment(api: Api, request: Request, who: Principal) -> Respons
 async def void_payment(api: Api, request: Request, who: Principal) -> Response:
     """POST /v1/payments/{payment_id}/void"""
     payment_id = path_id(request, "payment_id")
-    since = api.hub.clock.now()
 
     async def run(key: str | None) -> Answer:
         view = await api.hub.void(payment_id, idempotency_key=key, merchant_id=who.merchant_id)
-        api.metrics.count_attempts(view.attempts, since)
         return 200, view.model_dump(mode="json")
 
     return await keyed(api, request, who, f"void:{payment_id}", {}, run)

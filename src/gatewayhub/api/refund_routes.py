@@ -11,7 +11,7 @@ from gatewayhub.api.context import Api
 from gatewayhub.api.operations import Answer, keyed
 from gatewayhub.api.problems import Problem, json_response
 from gatewayhub.models import RefundRequest
-from gatewayhub.views import PaymentView, RefundView
+from gatewayhub.views import RefundView
 
 
 async def create_refund(api: Api, request: Request, who: Principal) -> Response:
@@ -19,11 +19,9 @@ async def create_refund(api: Api, request: Request, who: Principal) -> Response:
     payment_id = path_id(request, "payment_id")
     data = await json_object(request, api.service.max_body_bytes, required=False)
     command = validated(RefundRequest, data)
-    since = api.hub.clock.now()
 
     async def run(key: str | None) -> Answer:
-        payment, refund = await api.hub.service.refund(who.merchant_id, payment_id, command, key)
-        api.metrics.count_attempts(PaymentView.of(payment).attempts, since)
+        _, refund = await api.hub.service.refund(who.merchant_id, payment_id, command, key)
         return 201, RefundView.of(refund).model_dump(mode="json")
 
     payload = command.model_dump(mode="json")
