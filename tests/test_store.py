@@ -221,4 +221,4 @@ async def test_migrating_twice_is_harmless(db: Database) -> None:
     version = await db.run(
         lambda conn: conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar()
     )
-    assert version == "0005"
+    assert version == "0006"

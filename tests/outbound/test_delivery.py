@@ -92,8 +92,22 @@ async def test_the_secret_is_stored_sealed_and_shown_once(
     )
     assert raw not in stored
     assert stored.startswith("v1.")
-    assert "secret" not in repr(await hub.endpoints.get("default", registered.endpoint.id))
+    shown = repr(await hub.endpoints.get("default", registered.endpoint.id))
+    assert raw not in shown
+    assert "whsec_" not in shown
     assert raw not in repr(registered)
+
+    rotated = await hub.endpoints.rotate_secret("default", registered.endpoint.id)
+    current, previous = await hub.store.db.run(
+        lambda conn: conn.execute(
+            sa.select(webhook_endpoints.c.secret, webhook_endpoints.c.previous_secret)
+        ).one()
+    )
+    assert previous.startswith("v1.")
+    assert raw not in previous, "the replaced secret stays sealed"
+    assert current.startswith("v1.")
+    assert rotated.secret.removeprefix("whsec_") not in current
+    assert rotated.secret.removeprefix("whsec_") not in repr(rotated)
 
 
 async def test_filters_choose_the_events(make_hub: MakeHub, receiver: Receiver) -> None:

@@ -69,6 +69,12 @@ ROUTES: list[tuple[str, str, Handler, str | None]] = [
     ),
     ("/v1/webhook-endpoints/{endpoint_id}/enable", "POST", endpoint_routes.enable_endpoint, HOOKS),
     (
+        "/v1/webhook-endpoints/{endpoint_id}/rotate-secret",
+        "POST",
+        endpoint_routes.rotate_secret,
+        HOOKS,
+    ),
+    (
         "/v1/webhook-endpoints/{endpoint_id}/deliveries",
         "GET",
         endpoint_routes.list_deliveries,

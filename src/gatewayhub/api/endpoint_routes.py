@@ -9,6 +9,8 @@ loopback URLs are the operator's choice (`[webhooks] allow_private_webhook_urls`
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
@@ -23,6 +25,10 @@ from gatewayhub.api.operations import Answer, claimed
 from gatewayhub.api.problems import Problem, json_response
 from gatewayhub.errors import GatewayError
 from gatewayhub.outbound import DeliveryStatus, DeliveryView, EndpointView
+from gatewayhub.outbound.endpoints import (
+    DEFAULT_PREVIOUS_SECRET_VALIDITY,
+    MAX_PREVIOUS_SECRET_VALIDITY,
+)
 
 _ENDPOINT = TypeAdapter(EndpointView)
 _DELIVERY = TypeAdapter(DeliveryView)
@@ -45,6 +51,18 @@ class DisableBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: str = Field(default="disabled by the merchant", min_length=1, max_length=255)
+
+
+class RotateBody(BaseModel):
+    """The optional body of POST /v1/webhook-endpoints/{endpoint_id}/rotate-secret."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    previous_secret_expires_in: int = Field(
+        default=int(DEFAULT_PREVIOUS_SECRET_VALIDITY.total_seconds()),
+        ge=0,
+        le=int(MAX_PREVIOUS_SECRET_VALIDITY.total_seconds()),
+    )
 
 
 class DeliveryQuery(BaseModel):
@@ -71,39 +89,70 @@ def delivery_json(view: DeliveryView) -> dict[str, Any]:
 
 
 async def create_endpoint(api: Api, request: Request, who: Principal) -> Response:
-    """POST /v1/webhook-endpoints
-
-    The signing secret is part of the answer but not of what the idempotency key stores (the
-    database keeps it sealed only); a replay opens it from the endpoint again."""
+    """POST /v1/webhook-endpoints"""
     data = await json_object(request, api.service.max_body_bytes, required=True)
     command = validated(EndpointBody, data)
-    endpoints = api.hub.endpoints
 
     async def register() -> tuple[dict[str, Any], str]:
-        registered = await endpoints.register(
+        registered = await api.hub.endpoints.register(
             who.merchant_id, command.url, command.events, description=command.description
         )
         return endpoint_json(registered.endpoint), registered.secret
 
+    payload = command.model_dump(mode="json")
+    return await _showing_secret(api, request, who, "webhook_endpoint", payload, 201, register)
+
+
+async def rotate_secret(api: Api, request: Request, who: Principal) -> Response:
+    """POST /v1/webhook-endpoints/{endpoint_id}/rotate-secret"""
+    endpoint_id = path_id(request, "endpoint_id")
+    data = await json_object(request, api.service.max_body_bytes, required=False)
+    command = validated(RotateBody, data)
+
+    async def rotate() -> tuple[dict[str, Any], str]:
+        rotated = await api.hub.endpoints.rotate_secret(
+            who.merchant_id, endpoint_id, timedelta(seconds=command.previous_secret_expires_in)
+        )
+        return endpoint_json(rotated.endpoint), rotated.secret
+
+    payload = command.model_dump(mode="json")
+    return await _showing_secret(
+        api, request, who, f"rotate_secret:{endpoint_id}", payload, 200, rotate
+    )
+
+
+async def _showing_secret(
+    api: Api,
+    request: Request,
+    who: Principal,
+    operation: str,
+    payload: dict[str, Any],
+    status: int,
+    run: Callable[[], Awaitable[tuple[dict[str, Any], str]]],
+) -> Response:
+    """An answer that shows the endpoint's signing secret, under the request's key.
+
+    The secret is not part of what the idempotency key stores (the database keeps it sealed
+    only): a replay opens the endpoint's current secret again."""
     key = read_key(request.headers.get(HEADER))
     if key is None:
-        body, secret = await register()
-        return json_response(201, {**body, "secret": secret})
-    use = KeyUse(who.merchant_id, key, "webhook_endpoint", command.model_dump(mode="json"))
+        body, secret = await run()
+        return json_response(status, {**body, "secret": secret})
+    use = KeyUse(who.merchant_id, key, operation, payload)
     stored = await api.keys.claim(use, api.hub.clock.now())
     if stored is not None:
-        if stored.status_code != 201:
+        if stored.status_code != status:
             return stored
         first = json.loads(bytes(stored.body))
-        first["secret"] = await endpoints.signing_secret(who.merchant_id, first["id"])
-        return json_response(201, first, {REPLAYED: "true"})
+        first["secret"] = await api.hub.endpoints.signing_secret(who.merchant_id, first["id"])
+        return json_response(status, first, {REPLAYED: "true"})
     try:
-        body, secret = await register()
+        body, secret = await run()
     except (GatewayError, Problem):
         await api.keys.release(use)
         raise
-    await api.keys.complete(use, 201, body, api.hub.clock.now())
-    return json_response(201, {**body, "secret": secret})
+    await api.keys.complete(use, status, body, api.hub.clock.now())
+    return json_response(status, {**body, "secret": secret})
 
 
 async def list_endpoints(api: Api, request: Request, who: Principal) -> Response:

@@ -147,6 +147,11 @@ class Dispatcher:
         """POST one delivery; (status code, error) with error None on 2xx."""
         try:
             secret = self._box.open(delivery.sealed_secret, delivery.endpoint_id)
+            previous = (
+                [self._box.open(delivery.previous_sealed_secret, delivery.endpoint_id)]
+                if delivery.previous_sealed_secret is not None
+                else []
+            )
         except ConfigError as exc:
             # A configuration fault of ours (key removed): keep retrying until it is fixed.
             log.error("webhook endpoint %s: %s", delivery.endpoint_id, exc)  # noqa: TRY400 - no traceback needed
@@ -163,7 +168,9 @@ class Dispatcher:
             delivery.event_id, delivery.event_type, delivery.event_created_at, delivery.payload
         )
         headers.update(
-            sign_headers(secret, delivery.event_id, int(self._clock.now().timestamp()), body)
+            sign_headers(
+                secret, delivery.event_id, int(self._clock.now().timestamp()), body, previous
+            )
         )
         headers["content-type"] = "application/json"
         headers["user-agent"] = USER_AGENT

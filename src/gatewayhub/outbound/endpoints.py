@@ -35,6 +35,12 @@ class DeliveryPage:
     next_cursor: str | None
 
 
+# A day for a receiver to deploy the new secret while both sign; a week at most, so a
+# rotated-out secret does not live on indefinitely.
+DEFAULT_PREVIOUS_SECRET_VALIDITY = timedelta(hours=24)
+MAX_PREVIOUS_SECRET_VALIDITY = timedelta(days=7)
+
+
 def _merchant(merchant_id: str) -> str:
     if not merchant_id or len(merchant_id) > 64:
         raise InvalidRequest("must be 1 to 64 characters", field="merchant_id")
@@ -153,6 +159,43 @@ class Endpoints:
         if updated is None:
             raise NotFound(f"no webhook endpoint {endpoint_id}")
         return EndpointView.of(updated)
+
+    async def rotate_secret(
+        self,
+        merchant_id: str,
+        endpoint_id: str,
+        previous_valid_for: timedelta = DEFAULT_PREVIOUS_SECRET_VALIDITY,
+    ) -> RegisteredEndpoint:
+        """Give the endpoint a new `whsec_` secret, shown in the answer only. For
+        `previous_valid_for` (at most 7 days) the secret it replaces signs every delivery
+        too, so a receiver can switch secrets without rejecting one. Zero retires the old
+        secret at once (a leaked secret), and any earlier one still signing with it.
+
+        With an overlap, `InvalidState` while an earlier rotation's overlap runs: its new
+        secret may not be deployed yet, and demoting it would drop the one still in use."""
+        _merchant(merchant_id)
+        if not timedelta(0) <= previous_valid_for <= MAX_PREVIOUS_SECRET_VALIDITY:
+            raise InvalidRequest(
+                f"must be between 0 and {MAX_PREVIOUS_SECRET_VALIDITY.total_seconds():.0f} seconds",
+                field="previous_secret_expires_in",
+            )
+        now = self._clock.now()
+        secret = new_signing_secret()
+        row = await self._store.rotate_secret(
+            merchant_id,
+            endpoint_id,
+            self._box.seal(secret, endpoint_id),
+            now + previous_valid_for if previous_valid_for else None,
+            now,
+        )
+        if row is None:
+            current = await self.get(merchant_id, endpoint_id)  # NotFound if there is none
+            raise InvalidState(
+                "the previous rotation's old secret signs until "
+                f"{current.previous_secret_expires_at:%Y-%m-%dT%H:%M:%SZ}; rotate again after "
+                "that, or with previous_secret_expires_in 0 to retire both old secrets now"
+            )
+        return RegisteredEndpoint(EndpointView.of(row), secret)
 
     async def deliveries(
         self,

@@ -43,6 +43,8 @@ class ClaimedDelivery:
     give_up_at: datetime
     url: str
     sealed_secret: str
+    # The secret a rotation replaced, while it still signs (None once it has expired).
+    previous_sealed_secret: str | None
     allow_private: bool
     payload: dict[str, Any]
     event_created_at: datetime
@@ -147,6 +149,42 @@ class OutboundStore:
                 return None
             if not enabled:
                 _fail_pending(conn, endpoint_id, f"endpoint disabled: {reason}")
+            return dict(conn.execute(sa.select(E).where(E.c.id == endpoint_id)).one()._mapping)
+
+        return await self.db.run(body)
+
+    async def rotate_secret(
+        self,
+        merchant_id: str,
+        endpoint_id: str,
+        sealed: str,
+        previous_until: datetime | None,
+        now: datetime,
+    ) -> dict[str, Any] | None:
+        """Make `sealed` the endpoint's secret; the one it replaces keeps signing until
+        `previous_until` (None: it stops at once, and so does any earlier one). With an
+        overlap, only while no earlier rotation's secret still signs. None if nothing was
+        changed (no such endpoint of the merchant's, or an overlap still running)."""
+
+        def body(conn: Connection) -> dict[str, Any] | None:
+            where = (E.c.id == endpoint_id) & (E.c.merchant_id == merchant_id)
+            if previous_until is not None:
+                # Checked in the UPDATE itself, so two concurrent rotations cannot both pass.
+                expires = E.c.previous_secret_expires_at
+                where &= expires.is_(None) | (expires <= now)
+            result = conn.execute(
+                E.update()
+                .where(where)
+                .values(
+                    # SET reads the row as it was: the replaced secret, not `sealed`.
+                    previous_secret=E.c.secret if previous_until is not None else None,
+                    previous_secret_expires_at=previous_until,
+                    secret=sealed,
+                    updated_at=now,
+                )
+            )
+            if result.rowcount != 1:
+                return None
             return dict(conn.execute(sa.select(E).where(E.c.id == endpoint_id)).one()._mapping)
 
         return await self.db.run(body)
@@ -322,6 +360,8 @@ class OutboundStore:
                     D.c.give_up_at,
                     E.c.url,
                     E.c.secret,
+                    E.c.previous_secret,
+                    E.c.previous_secret_expires_at,
                     E.c.allow_private,
                     outbox.c.payload,
                     outbox.c.created_at,
@@ -342,6 +382,12 @@ class OutboundStore:
                     give_up_at=r.give_up_at,
                     url=r.url,
                     sealed_secret=r.secret,
+                    previous_sealed_secret=(
+                        r.previous_secret
+                        if r.previous_secret_expires_at is not None
+                        and r.previous_secret_expires_at > now
+                        else None
+                    ),
                     allow_private=r.allow_private,
                     payload=dict(r.payload),
                     event_created_at=r.created_at,

@@ -27,6 +27,8 @@ class EndpointView:
     enabled: bool
     disabled_reason: str | None
     description: str | None
+    # Until when the secret replaced by the last rotation also signs (None: it does not).
+    previous_secret_expires_at: datetime | None
     created_at: datetime
     updated_at: datetime
 
@@ -41,6 +43,7 @@ class EndpointView:
             enabled=m["enabled"],
             disabled_reason=m["disabled_reason"],
             description=m["description"],
+            previous_secret_expires_at=m["previous_secret_expires_at"],
             created_at=m["created_at"],
             updated_at=m["updated_at"],
         )

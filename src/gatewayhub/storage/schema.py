@@ -225,6 +225,9 @@ webhook_endpoints = sa.Table(
     sa.Column("description", sa.String(255)),
     # The whsec_ signing secret, sealed with AES-GCM (gatewayhub.outbound.sealing).
     sa.Column("secret", sa.String(255), nullable=False),
+    # After a rotation, the secret it replaced (sealed too) also signs until it expires.
+    sa.Column("previous_secret", sa.String(255)),
+    sa.Column("previous_secret_expires_at", UTCDateTime()),
     sa.Column("events", JSONType),  # None: every event type
     sa.Column("allow_private", sa.Boolean, nullable=False),
     sa.Column("enabled", sa.Boolean, nullable=False),

@@ -50,12 +50,18 @@ def signature(secret: str, message_id: str, timestamp: int | str, body: bytes) -
     ).decode()
 
 
-def sign_headers(secret: str, message_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    """The three headers a sender adds."""
+def sign_headers(
+    secret: str, message_id: str, timestamp: int, body: bytes, also: Sequence[str] = ()
+) -> dict[str, str]:
+    """The three headers a sender adds; `also`: more secrets to sign with (a rotated-out one
+    still valid), each a space-separated signature of its own that receivers may match."""
+    signatures = " ".join(
+        f"v1,{signature(s, message_id, timestamp, body)}" for s in (secret, *also)
+    )
     return {
         "webhook-id": message_id,
         "webhook-timestamp": str(_timestamp(timestamp)),
-        "webhook-signature": f"v1,{signature(secret, message_id, timestamp, body)}",
+        "webhook-signature": signatures,
     }
 
 
