@@ -190,10 +190,12 @@ class Endpoints:
         )
         if row is None:
             current = await self.get(merchant_id, endpoint_id)  # NotFound if there is none
+            until = current.previous_secret_expires_at  # None: another rotation just ended it
             raise InvalidState(
-                "the previous rotation's old secret signs until "
-                f"{current.previous_secret_expires_at:%Y-%m-%dT%H:%M:%SZ}; rotate again after "
-                "that, or with previous_secret_expires_in 0 to retire both old secrets now"
+                "an earlier rotation's overlap is still running"
+                + (f" (its old secret signs until {until:%Y-%m-%dT%H:%M:%SZ})" if until else "")
+                + "; rotate again after it ends, or with previous_secret_expires_in 0 to retire "
+                "the old secrets now"
             )
         return RegisteredEndpoint(EndpointView.of(row), secret)
 
