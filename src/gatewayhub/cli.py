@@ -23,6 +23,8 @@ route = typer.Typer(help="Routing decisions.")
 app.add_typer(route, name="route")
 merchants = typer.Typer(help="Merchants of the HTTP service and their API keys.")
 app.add_typer(merchants, name="merchants")
+webhooks = typer.Typer(help="Webhooks to merchants.")
+app.add_typer(webhooks, name="webhooks")
 console = Console()
 
 
@@ -226,6 +228,22 @@ def merchants_create(
         print(f"key {issued.key}")
         print(f"scopes {' '.join(issued.scopes)}")
         print("The key is shown once; store it now.")
+
+    asyncio.run(run())
+
+
+@webhooks.command("reseal")
+def webhooks_reseal(config: ConfigOption = None, database_url: DatabaseOption = None) -> None:
+    """Seal every stored endpoint secret with the current [webhooks] encryption_key, after a
+    key rotation; then the old keys can leave previous_encryption_keys."""
+    hub = _hub(config, database_url=database_url, background=False, sealing_key=True)
+
+    async def run() -> None:
+        async with hub:
+            done = await hub.reseal_webhook_secrets()
+        print(f"re-sealed {done.resealed} secret(s) with key {done.key_id}")
+        print(f"{done.already_current} secret(s) were sealed with it already")
+        print("Every stored secret opens with encryption_key alone now.")
 
     asyncio.run(run())
 

@@ -41,6 +41,7 @@ from gatewayhub.models import (
 )
 from gatewayhub.money import Money
 from gatewayhub.outbound import Dispatcher, Endpoints, SecretBox, system_resolver
+from gatewayhub.outbound.resealing import Resealed, reseal_secrets
 from gatewayhub.outbound.ssrf import Resolver
 from gatewayhub.outbound.store import OutboundStore
 from gatewayhub.provider import ProviderHTTP
@@ -117,6 +118,7 @@ class Hub:
         self._intake: WebhookIntake | None = None
         self._endpoints: Endpoints | None = None
         self._dispatcher: Dispatcher | None = None
+        self._sealed: tuple[OutboundStore, SecretBox] | None = None
         self._outbound_wake = asyncio.Event()
         self._inflight = InFlight()
         self._attempt_observers: list[AttemptObserver] = []
@@ -279,6 +281,7 @@ class Hub:
         )
         self._clients.append(client)
         self._endpoints = Endpoints(store, box, settings, self.clock, self._resolver)
+        self._sealed = (store, box)
         self._dispatcher = Dispatcher(
             store, box, settings, client, self.clock, self._resolver, self.rng
         )
@@ -390,6 +393,13 @@ class Hub:
         if self._endpoints is None:
             raise RuntimeError("the hub is not started")
         return self._endpoints
+
+    async def reseal_webhook_secrets(self) -> Resealed:
+        """Seal every merchant endpoint's signing secret with the current `[webhooks]
+        encryption_key`, so the keys in `previous_encryption_keys` can go (after `start`)."""
+        if self._sealed is None:
+            raise RuntimeError("the hub is not started")
+        return await reseal_secrets(*self._sealed)
 
     # -- payments -----------------------------------------------------------------------------
 

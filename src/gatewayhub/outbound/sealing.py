@@ -5,7 +5,7 @@ hashed; it is encrypted instead, and the row's endpoint id is bound in as associ
 a sealed secret copied onto another row does not open. The stored form is
 `v1.<key id>.<base64(nonce || ciphertext)>`; the key id (first bytes of the key's SHA-256)
 picks the key when opening, so keys can be rotated: seal with the new key, keep the old ones in
-`previous_encryption_keys` until every secret was re-sealed.
+`previous_encryption_keys` until every secret was re-sealed (gatewayhub.outbound.resealing).
 """
 
 from __future__ import annotations
@@ -70,6 +70,15 @@ class SecretBox:
                 ' and set encryption_key = "env:GATEWAYHUB_WEBHOOK_KEY" under [webhooks]'
             )
         return self._current
+
+    @property
+    def current_key_id(self) -> str:
+        """The id `seal` writes into what it seals (`ConfigError` without a current key)."""
+        return _key_id(self._require_current())
+
+    def sealed_with_current(self, stored: str) -> bool:
+        """Whether `stored` was sealed with the current key (reading only its key id)."""
+        return stored.split(".", 2)[1:2] == [self.current_key_id]
 
     def seal(self, plaintext: str, bound_to: str) -> str:
         """Encrypt `plaintext` for the row `bound_to`."""

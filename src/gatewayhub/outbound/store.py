@@ -50,6 +50,18 @@ class ClaimedDelivery:
     event_created_at: datetime
 
 
+@dataclass(frozen=True, slots=True)
+class SealedSecrets:
+    """An endpoint's signing secrets as stored (sealed): current, and the rotated-out one."""
+
+    endpoint_id: str
+    secret: str
+    previous: str | None
+
+    def __repr__(self) -> str:
+        return f"SealedSecrets(endpoint_id={self.endpoint_id!r}, ...)"
+
+
 def _lock(query: sa.Select[Any], conn: Connection, *of: sa.Table) -> sa.Select[Any]:
     if conn.dialect.name == "postgresql":
         return query.with_for_update(skip_locked=True, of=list(of) or None)
@@ -186,6 +198,39 @@ class OutboundStore:
             if result.rowcount != 1:
                 return None
             return dict(conn.execute(sa.select(E).where(E.c.id == endpoint_id)).one()._mapping)
+
+        return await self.db.run(body)
+
+    async def sealed_secrets(self, endpoint_id: str | None = None) -> list[SealedSecrets]:
+        """Every endpoint's sealed secrets, of all merchants (for re-sealing), or one's."""
+
+        def body(conn: Connection) -> list[SealedSecrets]:
+            query = sa.select(E.c.id, E.c.secret, E.c.previous_secret).order_by(E.c.id)
+            if endpoint_id is not None:
+                query = query.where(E.c.id == endpoint_id)
+            return [SealedSecrets(r.id, r.secret, r.previous_secret) for r in conn.execute(query)]
+
+        return await self.db.run(body)
+
+    async def replace_sealed(self, was: SealedSecrets, now: SealedSecrets) -> bool:
+        """Store `now` in place of `was`; False (nothing written) if the row no longer holds
+        `was` - a rotation or a deletion came first."""
+
+        def body(conn: Connection) -> bool:
+            result = conn.execute(
+                E.update()
+                .where(
+                    (E.c.id == was.endpoint_id)
+                    & (E.c.secret == was.secret)
+                    & (
+                        E.c.previous_secret.is_(None)
+                        if was.previous is None
+                        else E.c.previous_secret == was.previous
+                    )
+                )
+                .values(secret=now.secret, previous_secret=now.previous)
+            )
+            return result.rowcount == 1
 
         return await self.db.run(body)
 
