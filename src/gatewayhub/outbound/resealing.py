@@ -56,7 +56,7 @@ async def reseal_secrets(store: OutboundStore, box: SecretBox) -> Resealed:
                 unreadable.add(row.endpoint_id)
     if unreadable:
         raise ConfigError(
-            f"the secrets of {len(unreadable)} webhook endpoint(s) open with no configured key "
+            f"{len(unreadable)} webhook endpoint(s) have secrets no configured key opens "
             f"({', '.join(sorted(unreadable)[:5])}); add the key that sealed them to "
             "previous_encryption_keys and run again. Nothing was changed."
         )
