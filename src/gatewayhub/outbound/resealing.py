@@ -45,15 +45,13 @@ def _resealed(box: SecretBox, row: SealedSecrets) -> SealedSecrets:
 async def reseal_secrets(store: OutboundStore, box: SecretBox) -> Resealed:
     """Seal every endpoint's secrets with the current key (see the module's docstring)."""
     key_id = box.current_key_id
-    rows = await store.sealed_secrets()
+    planned: list[tuple[SealedSecrets, SealedSecrets]] = []
     unreadable = set()
-    for row in rows:
-        for stored in (row.secret, row.previous):
-            try:
-                if stored is not None:
-                    box.open(stored, row.endpoint_id)
-            except ConfigError:
-                unreadable.add(row.endpoint_id)
+    for row in await store.sealed_secrets():
+        try:
+            planned.append((row, _resealed(box, row)))
+        except ConfigError:
+            unreadable.add(row.endpoint_id)
     if unreadable:
         raise ConfigError(
             f"{len(unreadable)} webhook endpoint(s) have secrets no configured key opens "
@@ -61,17 +59,18 @@ async def reseal_secrets(store: OutboundStore, box: SecretBox) -> Resealed:
             "previous_encryption_keys and run again. Nothing was changed."
         )
     resealed = total = 0
-    for row in rows:
-        changed, secrets = await _reseal_row(store, box, row)
+    for row, now in planned:
+        changed, secrets = await _write(store, box, row, now)
         resealed, total = resealed + changed, total + secrets
     return Resealed(key_id, resealed, total - resealed)
 
 
-async def _reseal_row(store: OutboundStore, box: SecretBox, row: SealedSecrets) -> tuple[int, int]:
+async def _write(
+    store: OutboundStore, box: SecretBox, row: SealedSecrets, now: SealedSecrets
+) -> tuple[int, int]:
     """(secrets re-sealed, secrets the endpoint has) for one endpoint, read again as long as
     a rotation races the write."""
     for _ in range(_ATTEMPTS):
-        now = _resealed(box, row)
         changed = (now.secret != row.secret) + (now.previous != row.previous)
         if not changed or await store.replace_sealed(row, now):
             return changed, 1 if row.previous is None else 2
@@ -79,6 +78,7 @@ async def _reseal_row(store: OutboundStore, box: SecretBox, row: SealedSecrets) 
         if not fresh:
             return 0, 0  # deleted meanwhile
         row = fresh[0]
+        now = _resealed(box, row)
     raise ConfigError(
         f"webhook endpoint {row.endpoint_id} kept changing while being re-sealed; run again"
     )
